@@ -1,0 +1,199 @@
+//! Checkpoints: `model.safetensors` (the weights) beside `model.json` (what they are).
+//!
+//! `model.json` names the environment and the architecture, so a checkpoint can be evaluated
+//! or distilled without the experiment file that made it. Loading checks every tensor's name,
+//! dtype and shape against the card before copying anything, so a checkpoint of another
+//! architecture or a truncated file is refused with a message, never half-loaded. Both files
+//! are written to temporary names and renamed into place, so a crash leaves the previous
+//! checkpoint whole.
+
+use crate::{CoreError, MlpPolicy, MlpSpec};
+use retort_envs::EnvSpec;
+use safetensors::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tch::{Device, Tensor};
+
+/// Value of [`ModelCard::format`] for checkpoints written by this version of retort.
+pub const MODEL_FORMAT: &str = "retort-mlp/1";
+
+/// The contents of `model.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// Always [`MODEL_FORMAT`]; anything else is refused.
+    pub format: String,
+    /// `teacher` or `student`.
+    pub role: String,
+    /// The environment the policy acts in.
+    pub env: EnvSpec,
+    /// The network's shape.
+    pub mlp: MlpSpec,
+    /// Activation between layers (always `relu`).
+    pub activation: String,
+    /// Number of parameters, for people reading the file.
+    pub params: usize,
+}
+
+impl ModelCard {
+    /// A card for a policy of `spec` acting in `env`.
+    pub fn new(role: &str, env: EnvSpec, mlp: MlpSpec) -> Self {
+        let params = mlp.params();
+        ModelCard {
+            format: MODEL_FORMAT.into(),
+            role: role.into(),
+            env,
+            mlp,
+            activation: "relu".into(),
+            params,
+        }
+    }
+}
+
+/// Writes `policy` and its card into `dir` (created if needed), atomically per file.
+pub fn save_checkpoint(dir: &Path, card: &ModelCard, policy: &MlpPolicy) -> Result<(), CoreError> {
+    std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
+    // tch picks the file format from the extension, so the temporary name keeps it.
+    let weights_tmp = dir.join(".partial.model.safetensors");
+    policy.var_store().save(&weights_tmp)?;
+    rename(&weights_tmp, &dir.join("model.safetensors"))?;
+
+    let json = serde_json::to_string_pretty(card).expect("a model card always serialises");
+    let card_tmp = dir.join(".partial.model.json");
+    std::fs::write(&card_tmp, json + "\n").map_err(|e| CoreError::io(&card_tmp, e))?;
+    rename(&card_tmp, &dir.join("model.json"))
+}
+
+fn rename(from: &Path, to: &Path) -> Result<(), CoreError> {
+    std::fs::rename(from, to).map_err(|e| CoreError::io(to, e))
+}
+
+/// Reads a checkpoint directory written by [`save_checkpoint`].
+pub fn load_checkpoint(dir: &Path, device: Device) -> Result<(ModelCard, MlpPolicy), CoreError> {
+    let fail = |path: PathBuf, message: String| CoreError::Checkpoint { path, message };
+    if !dir.is_dir() {
+        let message = "no such directory; pass a folder holding model.json and \
+                       model.safetensors (a run's teacher/ or students/<name>/)";
+        return Err(fail(dir.into(), message.into()));
+    }
+    let card_path = dir.join("model.json");
+    let text = std::fs::read_to_string(&card_path).map_err(|e| CoreError::io(&card_path, e))?;
+    let card: ModelCard = serde_json::from_str(&text)
+        .map_err(|e| fail(card_path.clone(), format!("not a retort model card: {e}")))?;
+    if card.format != MODEL_FORMAT {
+        let message = format!("format `{}`, expected `{MODEL_FORMAT}`", card.format);
+        return Err(fail(card_path, message));
+    }
+    if card.mlp.obs_dim == 0 || card.mlp.n_actions == 0 || card.mlp.hidden.contains(&0) {
+        return Err(fail(card_path, "layer widths must all be positive".into()));
+    }
+
+    let weights_path = dir.join("model.safetensors");
+    let bytes = std::fs::read(&weights_path).map_err(|e| CoreError::io(&weights_path, e))?;
+    let tensors = SafeTensors::deserialize(&bytes)
+        .map_err(|e| fail(weights_path.clone(), format!("not a readable safetensors file: {e}")))?;
+
+    let policy = MlpPolicy::new(card.mlp.clone(), device, 0);
+    let mut expected = policy.var_store().variables();
+    for name in tensors.names() {
+        if !expected.contains_key(name) {
+            let message = format!("unexpected tensor `{name}`: model.json describes {:?}", card.mlp);
+            return Err(fail(weights_path, message));
+        }
+    }
+    // Checked in name order, so that the message names the same tensor every time.
+    let mut names: Vec<String> = expected.keys().cloned().collect();
+    names.sort();
+    for name in names {
+        let var = expected.get_mut(&name).expect("the name was just listed");
+        let view = tensors.tensor(&name).map_err(|_| {
+            fail(weights_path.clone(), format!("tensor `{name}` is missing"))
+        })?;
+        let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+        if view.dtype() != Dtype::F32 || shape != var.size() {
+            let message = format!(
+                "tensor `{name}` is {:?} {:?}, but model.json's architecture needs F32 {:?}",
+                view.dtype(),
+                shape,
+                var.size()
+            );
+            return Err(fail(weights_path, message));
+        }
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let source = Tensor::from_slice(&values).view(shape.as_slice()).to_device(device);
+        tch::no_grad(|| var.copy_(&source));
+    }
+    Ok((card, policy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GreedyPolicy;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("retort-core-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn round_trip_keeps_every_weight_and_the_card() {
+        let dir = temp_dir("roundtrip");
+        let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![7, 3] };
+        let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 9);
+        let card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
+        save_checkpoint(&dir, &card, &policy).unwrap();
+
+        let (loaded_card, loaded) = load_checkpoint(&dir, Device::Cpu).unwrap();
+        assert_eq!(loaded_card, card);
+        let obs = [0.3f32, -1.0, 0.02, 0.5, -0.1, 0.2, 0.0, 1.5];
+        assert!(policy.scores(&obs).equal(&loaded.scores(&obs)));
+        let (mut a, mut b) = ([0; 2], [0; 2]);
+        policy.act(&obs, &mut a);
+        loaded.act(&obs, &mut b);
+        assert_eq!(a, b);
+        // No temporary file is left behind.
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["model.json", "model.safetensors"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_card_that_contradicts_the_weights_is_refused_by_name() {
+        let dir = temp_dir("contradiction");
+        let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![8] };
+        let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
+        let mut card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
+        save_checkpoint(&dir, &card, &policy).unwrap();
+        card.mlp.hidden = vec![16];
+        let json = serde_json::to_string(&card).unwrap();
+        std::fs::write(dir.join("model.json"), json).unwrap();
+        let message = load_checkpoint(&dir, Device::Cpu).err().unwrap().to_string();
+        assert!(message.contains("layers.0.bias"), "{message}");
+        assert!(message.contains("[16]"), "{message}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn truncated_weights_are_refused() {
+        let dir = temp_dir("truncated");
+        let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![8] };
+        let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
+        let card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
+        save_checkpoint(&dir, &card, &policy).unwrap();
+        let path = dir.join("model.safetensors");
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+        let message = load_checkpoint(&dir, Device::Cpu).err().unwrap().to_string();
+        assert!(message.contains("not a readable safetensors file"), "{message}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

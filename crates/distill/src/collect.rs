@@ -1,0 +1,106 @@
+//! Teacher-driven collection of labelled states.
+
+use crate::{DistillBuffer, DistillConfig, DistillError};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use retort_core::seed::{derive, Stream};
+use retort_core::MlpPolicy;
+use retort_envs::{make, EnvSpec};
+
+/// Index of the largest value, the first one on ties.
+pub(crate) fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Lets the teacher play `config.collect_envs` copies of `spec` (ε-greedy with
+/// `config.collect_epsilon`) until `config.states` states are stored, each with the teacher's
+/// Q-vector for exactly that state.
+///
+/// One forward pass per time step gives both the labels and the teacher's greedy actions, so a
+/// label can never belong to another state than the one stored beside it.
+pub fn collect_from_teacher(
+    teacher: &MlpPolicy,
+    spec: &EnvSpec,
+    config: &DistillConfig,
+    seed: u64,
+) -> Result<DistillBuffer, DistillError> {
+    let n = config.collect_envs;
+    let mut envs = (0..n).map(|_| make(spec)).collect::<Result<Vec<_>, _>>()?;
+    let d = teacher.spec().obs_dim;
+    let n_actions = teacher.spec().n_actions;
+    let mut rng = ChaCha8Rng::seed_from_u64(derive(seed, Stream::Collect, 0));
+    let mut obs = vec![0f32; n * d];
+    for (i, env) in envs.iter_mut().enumerate() {
+        env.reset(Some(derive(seed, Stream::Collect, 1 + i as u64)), &mut obs[i * d..][..d]);
+    }
+
+    let mut buffer = DistillBuffer::new(d, n_actions);
+    let mut q = vec![0f32; n * n_actions];
+    while buffer.len() < config.states {
+        let scores = teacher.scores(&obs).to_device(tch::Device::Cpu);
+        scores.view([-1]).copy_data(&mut q, n * n_actions);
+        for (i, env) in envs.iter_mut().enumerate() {
+            if buffer.len() == config.states {
+                break;
+            }
+            let row_q = &q[i * n_actions..][..n_actions];
+            let row_obs = &mut obs[i * d..][..d];
+            buffer.push(row_obs, row_q);
+            let action = if rng.random::<f64>() < config.collect_epsilon {
+                rng.random_range(0..n_actions)
+            } else {
+                argmax(row_q)
+            };
+            if env.step(action, row_obs)?.done() {
+                env.reset(None, row_obs);
+            }
+        }
+    }
+    Ok(buffer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use retort_core::MlpSpec;
+
+    #[test]
+    fn argmax_takes_the_first_of_equal_values() {
+        assert_eq!(argmax(&[1.0, 3.0, 3.0]), 1);
+        assert_eq!(argmax(&[-1.0]), 0);
+    }
+
+    #[test]
+    fn every_stored_label_is_the_teachers_q_vector_of_its_own_state() {
+        let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![16] };
+        let teacher = MlpPolicy::new(spec, tch::Device::Cpu, 5);
+        let config = DistillConfig { states: 777, collect_envs: 8, ..DistillConfig::default() };
+        let buffer = collect_from_teacher(&teacher, &EnvSpec::new("CartPole-v1"), &config, 1)
+            .unwrap();
+        assert_eq!(buffer.len(), 777);
+        // Recompute the labels from the stored states in a shuffled order.
+        let mut order: Vec<usize> = (0..buffer.len()).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let mut shuffled = Vec::new();
+        for &i in &order {
+            shuffled.extend_from_slice(buffer.obs(i));
+        }
+        let relabelled = Vec::<f32>::try_from(teacher.scores(&shuffled).view([-1])).unwrap();
+        for (row, &i) in order.iter().enumerate() {
+            let fresh = &relabelled[row * 2..row * 2 + 2];
+            let stored = buffer.teacher_q(i);
+            for (a, b) in fresh.iter().zip(stored) {
+                assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "state {i}: {fresh:?} vs {stored:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! The error type of `retort-dqn`.
+
+/// What can stop teacher training.
+#[derive(Debug, thiserror::Error)]
+pub enum DqnError {
+    /// A configuration value is out of its range.
+    #[error("teacher.{key} = {value}: {expected}")]
+    Config {
+        /// The key, relative to the `[teacher]` table.
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        expected: &'static str,
+    },
+    /// The loss or the Q-values stopped being finite.
+    #[error(
+        "training diverged at env step {env_step} (gradient step {gradient_step}): {what}; \
+         lower teacher.learning_rate or teacher.max_grad_norm"
+    )]
+    Diverged {
+        /// Environment steps taken when it was noticed.
+        env_step: u64,
+        /// Gradient steps taken when it was noticed.
+        gradient_step: u64,
+        /// What stopped being finite.
+        what: String,
+    },
+    /// Building, evaluating or running a network failed.
+    #[error(transparent)]
+    Core(#[from] retort_core::CoreError),
+    /// The environment refused a call.
+    #[error(transparent)]
+    Env(#[from] retort_envs::EnvError),
+    /// libtorch refused an operation.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}

@@ -1,0 +1,179 @@
+//! The experience replay buffer: a ring of the most recent transitions.
+
+use rand::Rng;
+
+/// One environment step as the buffer stores it.
+#[derive(Clone, Copy, Debug)]
+pub struct Transition<'a> {
+    /// Observation the action was chosen from.
+    pub obs: &'a [f32],
+    /// Action taken.
+    pub action: usize,
+    /// Reward received.
+    pub reward: f64,
+    /// Observation after the step. At the end of an episode this is the true final
+    /// observation, not the first observation of the next episode.
+    pub next_obs: &'a [f32],
+    /// The episode reached a terminal state.
+    pub terminated: bool,
+    /// The episode was cut by a time limit (possibly on the same step as `terminated`).
+    pub truncated: bool,
+}
+
+/// A minibatch, one row per sampled transition, ready to become tensors.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    /// `[batch · obs_dim]`, row after row.
+    pub obs: Vec<f32>,
+    /// `[batch]`.
+    pub actions: Vec<i64>,
+    /// `[batch]`.
+    pub rewards: Vec<f32>,
+    /// `[batch · obs_dim]`, row after row.
+    pub next_obs: Vec<f32>,
+    /// `[batch]`, 1.0 where the transition terminated the episode.
+    pub terminated: Vec<f32>,
+    /// `[batch]`, kept for diagnostics; the TD target does not use it.
+    pub truncated: Vec<bool>,
+}
+
+/// Fixed-capacity storage of transitions; once full, each new transition overwrites the
+/// oldest. Sampling draws uniformly from the slots written so far and never from unwritten
+/// ones.
+pub struct ReplayBuffer {
+    obs_dim: usize,
+    capacity: usize,
+    len: usize,
+    next: usize,
+    obs: Vec<f32>,
+    next_obs: Vec<f32>,
+    actions: Vec<i64>,
+    rewards: Vec<f32>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+}
+
+impl ReplayBuffer {
+    /// An empty buffer for `capacity` transitions of observations of length `obs_dim`.
+    pub fn new(capacity: usize, obs_dim: usize) -> Self {
+        ReplayBuffer {
+            obs_dim,
+            capacity,
+            len: 0,
+            next: 0,
+            obs: vec![0.0; capacity * obs_dim],
+            next_obs: vec![0.0; capacity * obs_dim],
+            actions: vec![0; capacity],
+            rewards: vec![0.0; capacity],
+            terminated: vec![false; capacity],
+            truncated: vec![false; capacity],
+        }
+    }
+
+    /// Number of transitions stored (at most the capacity).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True before the first push.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Stores a transition, overwriting the oldest one when full.
+    pub fn push(&mut self, t: &Transition<'_>) {
+        let slot = self.next;
+        let row = slot * self.obs_dim..(slot + 1) * self.obs_dim;
+        self.obs[row.clone()].copy_from_slice(t.obs);
+        self.next_obs[row].copy_from_slice(t.next_obs);
+        self.actions[slot] = t.action as i64;
+        self.rewards[slot] = t.reward as f32;
+        self.terminated[slot] = t.terminated;
+        self.truncated[slot] = t.truncated;
+        self.next = (slot + 1) % self.capacity;
+        self.len = (self.len + 1).min(self.capacity);
+    }
+
+    /// Fills `batch` with `size` transitions drawn uniformly, with replacement, from the
+    /// stored ones. The buffer must not be empty.
+    pub fn sample_into(&self, size: usize, rng: &mut impl Rng, batch: &mut Batch) {
+        assert!(!self.is_empty(), "sampling an empty replay buffer");
+        let d = self.obs_dim;
+        batch.obs.clear();
+        batch.next_obs.clear();
+        batch.actions.clear();
+        batch.rewards.clear();
+        batch.terminated.clear();
+        batch.truncated.clear();
+        for _ in 0..size {
+            let i = rng.random_range(0..self.len);
+            batch.obs.extend_from_slice(&self.obs[i * d..(i + 1) * d]);
+            batch.next_obs.extend_from_slice(&self.next_obs[i * d..(i + 1) * d]);
+            batch.actions.push(self.actions[i]);
+            batch.rewards.push(self.rewards[i]);
+            batch.terminated.push(if self.terminated[i] { 1.0 } else { 0.0 });
+            batch.truncated.push(self.truncated[i]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn push_step(buffer: &mut ReplayBuffer, k: usize) {
+        let obs = [k as f32];
+        let next = [k as f32 + 0.5];
+        buffer.push(&Transition {
+            obs: &obs,
+            action: k % 2,
+            reward: k as f64,
+            next_obs: &next,
+            terminated: k % 3 == 0,
+            truncated: k % 5 == 0,
+        });
+    }
+
+    #[test]
+    fn never_samples_unwritten_slots() {
+        let mut buffer = ReplayBuffer::new(100, 1);
+        for k in 1..=3 {
+            push_step(&mut buffer, k);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut batch = Batch::default();
+        buffer.sample_into(1000, &mut rng, &mut batch);
+        // Unwritten slots hold observation 0.0; only 1, 2 and 3 were written.
+        assert!(batch.obs.iter().all(|&o| (1.0..=3.0).contains(&o)));
+        for value in [1.0, 2.0, 3.0] {
+            assert!(batch.obs.contains(&value));
+        }
+    }
+
+    #[test]
+    fn wraparound_keeps_exactly_the_newest_capacity_transitions() {
+        let mut buffer = ReplayBuffer::new(4, 1);
+        for k in 0..10 {
+            push_step(&mut buffer, k);
+        }
+        assert_eq!(buffer.len(), 4);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut batch = Batch::default();
+        buffer.sample_into(2000, &mut rng, &mut batch);
+        let mut seen: Vec<i64> = batch.obs.iter().map(|&o| o as i64).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen, [6, 7, 8, 9]);
+        // Every field of a row belongs to the same transition.
+        for i in 0..batch.actions.len() {
+            let k = batch.obs[i] as usize;
+            assert_eq!(batch.next_obs[i], k as f32 + 0.5);
+            assert_eq!(batch.actions[i], (k % 2) as i64);
+            assert_eq!(batch.rewards[i], k as f32);
+            assert_eq!(batch.terminated[i], if k % 3 == 0 { 1.0 } else { 0.0 });
+            assert_eq!(batch.truncated[i], k % 5 == 0);
+        }
+    }
+}

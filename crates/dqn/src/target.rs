@@ -1,0 +1,69 @@
+//! The temporal-difference target.
+
+use tch::{Kind, Tensor};
+
+/// `r + γ · (1 − terminated) · v(s')` for a batch of transitions.
+///
+/// Only `terminated` stops the bootstrap. An episode cut by a time limit (`truncated`) did not
+/// reach a state whose value is zero — the pole was still up when CartPole's 500 steps ran
+/// out — so its target still adds the discounted value of the true final observation. Folding
+/// the two flags into one `done` (as many implementations do) teaches the agent that the last
+/// step of a long episode is worth nothing.
+///
+/// # Shapes
+/// `rewards`, `terminated` (0 or 1), `next_values`: `[batch]` → `[batch]`.
+pub fn td_targets(rewards: &Tensor, terminated: &Tensor, next_values: &Tensor, gamma: f64) -> Tensor {
+    let alive = terminated.ones_like() - terminated;
+    rewards + next_values * alive * gamma
+}
+
+/// The value of each next state under the target network.
+///
+/// Plain DQN lets the target network both pick and score the next action (`max_a Q_target`).
+/// Double DQN lets the *online* network pick (`argmax_a Q_online(s', a)`) and the *target*
+/// network score that pick, which removes most of the max operator's overestimation.
+///
+/// # Shapes
+/// `target_q`, `online_q`: `[batch, n_actions]` → `[batch]`.
+pub fn next_state_values(target_q: &Tensor, online_q: Option<&Tensor>) -> Tensor {
+    match online_q {
+        None => target_q.amax([1].as_slice(), false),
+        Some(online_q) => {
+            let picks = online_q.argmax(1, true);
+            target_q.gather(1, &picks, false).squeeze_dim(1)
+        }
+    }
+    .to_kind(Kind::Float)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(t: &Tensor) -> Vec<f32> {
+        Vec::<f32>::try_from(t).unwrap()
+    }
+
+    #[test]
+    fn termination_stops_the_bootstrap_and_truncation_does_not() {
+        // Three transitions with reward 1 and next-state value 10, γ = 0.9:
+        //   0: running on;                      target 1 + 0.9 · 10 = 10
+        //   1: truncated by the time limit;     target 10 (stored terminated = 0)
+        //   2: terminated (also truncated);     target 1
+        let rewards = Tensor::from_slice(&[1f32, 1.0, 1.0]);
+        let terminated = Tensor::from_slice(&[0f32, 0.0, 1.0]);
+        let next_values = Tensor::from_slice(&[10f32, 10.0, 10.0]);
+        let targets = td_targets(&rewards, &terminated, &next_values, 0.9);
+        assert_eq!(values(&targets), [10.0, 10.0, 1.0]);
+    }
+
+    #[test]
+    fn double_dqn_lets_the_online_network_pick_and_the_target_network_score() {
+        let target_q = Tensor::from_slice(&[1f32, 5.0, 3.0, 2.0]).view([2, 2]);
+        let online_q = Tensor::from_slice(&[9f32, 0.0, 0.0, 9.0]).view([2, 2]);
+        // Plain: the target network's own maximum.
+        assert_eq!(values(&next_state_values(&target_q, None)), [5.0, 3.0]);
+        // Double: online picks action 0 then 1; target scores them 1 and 2.
+        assert_eq!(values(&next_state_values(&target_q, Some(&online_q))), [1.0, 2.0]);
+    }
+}

@@ -1,0 +1,327 @@
+//! The DQN training loop.
+
+use crate::target::next_state_values;
+use crate::{td_targets, Batch, DqnConfig, DqnError, LinearSchedule, ReplayBuffer, Transition};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use retort_core::seed::{derive, Stream};
+use retort_core::{evaluate, EvalConfig, GreedyPolicy, MlpPolicy, MlpSpec, Observer};
+use retort_envs::{make, EnvSpec};
+use std::time::Instant;
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Reduction, Tensor};
+
+/// Gradient steps between two `losses/*` points in the log.
+const LOSS_LOG_INTERVAL: u64 = 100;
+
+/// What training produced.
+pub struct TrainOutcome {
+    /// The network that scored best in the periodic greedy evaluations (the last one if there
+    /// were none). Choosing it on evaluation episodes flatters its score on those episodes, so
+    /// report a fresh evaluation with other seeds, never the best evaluation score itself.
+    pub policy: MlpPolicy,
+    /// Environment steps taken.
+    pub env_steps: u64,
+    /// Gradient steps taken.
+    pub gradient_steps: u64,
+    /// Episodes finished while training.
+    pub episodes: u64,
+    /// Wall-clock seconds of training, evaluations during training included.
+    pub seconds: f64,
+    /// The env step at which a greedy evaluation first reached the target return.
+    pub solved_at: Option<u64>,
+    /// Best mean return of the periodic evaluations.
+    pub best_eval: Option<f64>,
+    /// Training stopped because the observer asked it to.
+    pub interrupted: bool,
+}
+
+/// Trains a DQN teacher on `spec` until its budget is spent, its greedy evaluation reaches
+/// the target return, or the observer interrupts it.
+pub fn train(
+    config: &DqnConfig,
+    spec: &EnvSpec,
+    device: Device,
+    seed: u64,
+    observer: &mut dyn Observer,
+) -> Result<TrainOutcome, DqnError> {
+    config.validate()?;
+    let start = Instant::now();
+    let mut learner = Learner::new(config, spec, device, seed)?;
+    let threshold = config.target_return.or(learner.reward_threshold);
+    let eval_config = EvalConfig {
+        episodes: config.eval_episodes,
+        seed: derive(seed, Stream::TrainEval, 0),
+    };
+    let mut best_eval: Option<f64> = None;
+    let mut best = MlpPolicy::new(learner.online.spec().clone(), device, 0);
+    let mut solved_at = None;
+    let mut interrupted = false;
+    let mut next_eval = config.eval_interval;
+    let mut last_eval_step = None;
+
+    while learner.env_steps < config.total_steps {
+        if observer.interrupted() {
+            interrupted = true;
+            break;
+        }
+        learner.act_and_store(observer)?;
+        learner.train_if_due(observer)?;
+        observer.progress(learner.env_steps);
+
+        let budget_spent = learner.env_steps >= config.total_steps;
+        if config.eval_interval > 0 && (learner.env_steps >= next_eval || budget_spent) {
+            next_eval += config.eval_interval;
+            last_eval_step = Some(learner.env_steps);
+            let stats = evaluate(&learner.online, spec, &eval_config)?;
+            let mean = stats.summary.mean;
+            observer.scalar("eval/return_mean", mean, learner.env_steps);
+            observer.scalar("eval/return_std", stats.summary.std, learner.env_steps);
+            let elapsed = start.elapsed().as_secs_f64();
+            observer.scalar("time/sps", learner.env_steps as f64 / elapsed, learner.env_steps);
+            if best_eval.is_none_or(|b| mean > b) {
+                best_eval = Some(mean);
+                best.copy_from(&learner.online)?;
+            }
+            if threshold.is_some_and(|t| mean >= t) {
+                solved_at = Some(learner.env_steps);
+                break;
+            }
+        }
+    }
+    let policy = match last_eval_step {
+        Some(_) => best,
+        None => learner.online,
+    };
+    Ok(TrainOutcome {
+        policy,
+        env_steps: learner.env_steps,
+        gradient_steps: learner.gradient_steps,
+        episodes: learner.episodes,
+        seconds: start.elapsed().as_secs_f64(),
+        solved_at,
+        best_eval,
+        interrupted,
+    })
+}
+
+/// The state of one training run: environments, networks, optimiser, buffer and counters.
+struct Learner<'a> {
+    config: &'a DqnConfig,
+    envs: Vec<Box<dyn retort_envs::Env>>,
+    reward_threshold: Option<f64>,
+    obs_dim: usize,
+    n_actions: usize,
+    online: MlpPolicy,
+    target: MlpPolicy,
+    optimizer: nn::Optimizer,
+    buffer: ReplayBuffer,
+    batch: Batch,
+    epsilon: LinearSchedule,
+    explore_rng: ChaCha8Rng,
+    replay_rng: ChaCha8Rng,
+    /// Current observation of every copy, row after row.
+    obs: Vec<f32>,
+    next_obs: Vec<f32>,
+    greedy: Vec<usize>,
+    explore: Vec<bool>,
+    episode_returns: Vec<f64>,
+    episode_lengths: Vec<u64>,
+    env_steps: u64,
+    gradient_steps: u64,
+    episodes: u64,
+    next_train: u64,
+    loss_sum: f64,
+    loss_count: u64,
+}
+
+impl<'a> Learner<'a> {
+    fn new(
+        config: &'a DqnConfig,
+        spec: &EnvSpec,
+        device: Device,
+        seed: u64,
+    ) -> Result<Self, DqnError> {
+        let n = config.num_envs;
+        let mut envs = (0..n).map(|_| make(spec)).collect::<Result<Vec<_>, _>>()?;
+        let obs_dim = envs[0].obs_dim();
+        let n_actions = envs[0].n_actions();
+        let reward_threshold = envs[0].reward_threshold();
+        let mut obs = vec![0f32; n * obs_dim];
+        for (i, env) in envs.iter_mut().enumerate() {
+            let env_seed = derive(seed, Stream::TrainEnv, i as u64);
+            env.reset(Some(env_seed), &mut obs[i * obs_dim..(i + 1) * obs_dim]);
+        }
+
+        let mlp = MlpSpec { obs_dim, n_actions, hidden: config.hidden.clone() };
+        let online = MlpPolicy::new(mlp.clone(), device, derive(seed, Stream::Init, 0));
+        let mut target = MlpPolicy::new(mlp, device, derive(seed, Stream::Init, 1));
+        target.copy_from(&online)?;
+        let optimizer = nn::Adam::default().build(online.var_store(), config.learning_rate)?;
+        let duration = (config.exploration_fraction * config.total_steps as f64) as u64;
+        Ok(Learner {
+            config,
+            envs,
+            reward_threshold,
+            obs_dim,
+            n_actions,
+            online,
+            target,
+            optimizer,
+            buffer: ReplayBuffer::new(config.buffer_size, obs_dim),
+            batch: Batch::default(),
+            epsilon: LinearSchedule {
+                start: config.exploration_initial_eps,
+                end: config.exploration_final_eps,
+                duration,
+            },
+            explore_rng: ChaCha8Rng::seed_from_u64(derive(seed, Stream::Explore, 0)),
+            replay_rng: ChaCha8Rng::seed_from_u64(derive(seed, Stream::Replay, 0)),
+            next_obs: vec![0f32; obs_dim],
+            greedy: vec![0; n],
+            explore: vec![false; n],
+            obs,
+            episode_returns: vec![0.0; n],
+            episode_lengths: vec![0; n],
+            env_steps: 0,
+            gradient_steps: 0,
+            episodes: 0,
+            next_train: config.train_freq,
+            loss_sum: 0.0,
+            loss_count: 0,
+        })
+    }
+
+    /// Takes one ε-greedy step in every copy and stores the transitions.
+    fn act_and_store(&mut self, observer: &mut dyn Observer) -> Result<(), DqnError> {
+        let d = self.obs_dim;
+        let epsilon = self.epsilon.value(self.env_steps);
+        observer.scalar("charts/epsilon", epsilon, self.env_steps);
+        for flag in self.explore.iter_mut() {
+            *flag = self.explore_rng.random::<f64>() < epsilon;
+        }
+        // The network is asked only when some copy acts greedily.
+        if self.explore.iter().any(|explore| !explore) {
+            self.online.act(&self.obs, &mut self.greedy);
+        }
+
+        for i in 0..self.envs.len() {
+            let action = if self.explore[i] {
+                self.explore_rng.random_range(0..self.n_actions)
+            } else {
+                self.greedy[i]
+            };
+            let obs = &mut self.obs[i * d..(i + 1) * d];
+            let step = self.envs[i].step(action, &mut self.next_obs)?;
+            self.buffer.push(&Transition {
+                obs,
+                action,
+                reward: step.reward,
+                next_obs: &self.next_obs,
+                terminated: step.terminated,
+                truncated: step.truncated,
+            });
+            self.env_steps += 1;
+            self.episode_returns[i] += step.reward;
+            self.episode_lengths[i] += 1;
+            if step.done() {
+                observer.scalar("charts/episodic_return", self.episode_returns[i], self.env_steps);
+                let length = self.episode_lengths[i] as f64;
+                observer.scalar("charts/episodic_length", length, self.env_steps);
+                self.episode_returns[i] = 0.0;
+                self.episode_lengths[i] = 0;
+                self.episodes += 1;
+                // The buffer already holds the true final observation; the copy restarts.
+                self.envs[i].reset(None, obs);
+            } else {
+                obs.copy_from_slice(&self.next_obs);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the rounds of gradient steps that the env-step clock has made due.
+    fn train_if_due(&mut self, observer: &mut dyn Observer) -> Result<(), DqnError> {
+        while self.env_steps >= self.next_train {
+            self.next_train += self.config.train_freq;
+            if self.env_steps < self.config.learning_starts {
+                continue;
+            }
+            for _ in 0..self.config.gradient_steps {
+                self.gradient_step(observer)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One minibatch update of the online network, then the target update when due.
+    fn gradient_step(&mut self, observer: &mut dyn Observer) -> Result<(), DqnError> {
+        let config = self.config;
+        let (b, d) = (config.batch_size as i64, self.obs_dim as i64);
+        let device = self.online.device();
+        self.buffer.sample_into(config.batch_size, &mut self.replay_rng, &mut self.batch);
+        let batch = &self.batch;
+        let obs = Tensor::from_slice(&batch.obs).view([b, d]).to_device(device);
+        let next_obs = Tensor::from_slice(&batch.next_obs).view([b, d]).to_device(device);
+        let actions = Tensor::from_slice(&batch.actions).to_device(device);
+        let rewards = Tensor::from_slice(&batch.rewards).to_device(device);
+        let terminated = Tensor::from_slice(&batch.terminated).to_device(device);
+
+        // Targets come from the target network (and, for Double DQN, the online network's
+        // picks) without gradients.
+        let targets = tch::no_grad(|| {
+            let target_q = self.target.forward(&next_obs);
+            let online_q = config.double_dqn.then(|| self.online.forward(&next_obs));
+            let next_values = next_state_values(&target_q, online_q.as_ref());
+            td_targets(&rewards, &terminated, &next_values, config.gamma)
+        });
+
+        // Huber loss between the Q-value of the action taken and its target.
+        let q_all = self.online.forward(&obs);
+        let q_taken = q_all.gather(1, &actions.unsqueeze(1), false).squeeze_dim(1);
+        let loss = q_taken.huber_loss(&targets, Reduction::Mean, 1.0);
+        self.optimizer.backward_step_clip_norm(&loss, config.max_grad_norm);
+        self.gradient_steps += 1;
+
+        let loss_value = loss.double_value(&[]);
+        if !loss_value.is_finite() {
+            return Err(DqnError::Diverged {
+                env_step: self.env_steps,
+                gradient_step: self.gradient_steps,
+                what: format!("TD loss is {loss_value}"),
+            });
+        }
+        self.loss_sum += loss_value;
+        self.loss_count += 1;
+        if self.gradient_steps % LOSS_LOG_INTERVAL == 0 {
+            let mean_q = q_all.detach().mean(Kind::Float).double_value(&[]);
+            observer.scalar("losses/td_loss", self.loss_sum / self.loss_count as f64, self.env_steps);
+            observer.scalar("losses/q_values", mean_q, self.env_steps);
+            self.loss_sum = 0.0;
+            self.loss_count = 0;
+        }
+
+        if self.gradient_steps % config.target_update_interval == 0 {
+            self.update_target()?;
+        }
+        Ok(())
+    }
+
+    /// Hard copy (`target_tau` = 1) or Polyak blend of the online weights into the target.
+    fn update_target(&mut self) -> Result<(), DqnError> {
+        let tau = self.config.target_tau;
+        if tau >= 1.0 {
+            self.target.copy_from(&self.online)?;
+            return Ok(());
+        }
+        let online = self.online.var_store().variables();
+        let mut target = self.target.var_store().variables();
+        tch::no_grad(|| {
+            for (name, t) in target.iter_mut() {
+                let blended = &*t * (1.0 - tau) + &online[name] * tau;
+                t.copy_(&blended);
+            }
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,216 @@
+//! The registry: how an experiment names an environment ([`EnvSpec`]) and builds it ([`make`]).
+
+use crate::cartpole::{self, CartPole};
+use crate::gridworld::{BuiltinMap, GridMap, GridWorld};
+use crate::{Env, EnvError};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// How a grid world encodes the agent's position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObsKind {
+    /// One entry per cell, 1.0 at the agent (`"onehot"`).
+    #[default]
+    OneHot,
+    /// Row and column scaled to [0, 1] (`"coords"`).
+    Coords,
+}
+
+/// How an experiment file names an environment (a TOML table such as
+/// `[env] id = "FrozenLake-v1", map = "8x8"`). Unknown keys are refused.
+///
+/// Which options each id accepts (any other option set is an error naming it):
+///
+/// | id                | `map`                                   | `map_file` | `is_slippery` | `observation` | `max_episode_steps` |
+/// |-------------------|-----------------------------------------|------------|---------------|---------------|---------------------|
+/// | `CartPole-v1`     | —                                       | —          | —             | —             | default 500         |
+/// | `FrozenLake-v1`   | `"4x4"` (default) or `"8x8"`            | —          | default true  | default onehot | default 100        |
+/// | `CliffWalking-v1` | —                                       | —          | default false | default onehot | default none       |
+/// | `GridWorld`       | a built-in name (this or `map_file`)    | a path     | default false | default onehot | default: the built-in's (FourRooms, FrozenLake: 100; CliffWalking: none), none for files |
+///
+/// Built-in names: `FourRooms`, `FrozenLake4x4`, `FrozenLake8x8`, `CliffWalking`. A relative
+/// `map_file` is resolved against the current directory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSpec {
+    /// A registry id; see [`known_ids`].
+    pub id: String,
+    /// FrozenLake-v1: `"4x4"` | `"8x8"`; GridWorld: a built-in map name (`"FourRooms"`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<String>,
+    /// GridWorld: path to a text map file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_file: Option<PathBuf>,
+    /// Grid family: FrozenLake's slip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_slippery: Option<bool>,
+    /// Grid family: observation encoding (`"onehot"` default, or `"coords"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<ObsKind>,
+    /// Replaces the id's time limit (at least 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_episode_steps: Option<u32>,
+}
+
+impl EnvSpec {
+    /// A spec with the id's defaults for every option.
+    pub fn new(id: impl Into<String>) -> Self {
+        EnvSpec {
+            id: id.into(),
+            map: None,
+            map_file: None,
+            is_slippery: None,
+            observation: None,
+            max_episode_steps: None,
+        }
+    }
+}
+
+const KNOWN_IDS: [&str; 4] = [
+    "CartPole-v1",
+    "FrozenLake-v1",
+    "CliffWalking-v1",
+    "GridWorld",
+];
+
+/// Every id [`make`] accepts.
+pub fn known_ids() -> &'static [&'static str] {
+    &KNOWN_IDS
+}
+
+/// Builds the environment a spec names, refusing options that do not apply to its id.
+pub fn make(spec: &EnvSpec) -> Result<Box<dyn Env>, EnvError> {
+    Ok(match build(spec)? {
+        Built::CartPole(env) => Box::new(env),
+        Built::Grid(env) => Box::new(env),
+    })
+}
+
+/// Exact optimal expected undiscounted return from the start state within the environment's
+/// time limit, for the grid family ([`GridWorld::optimal_return`]); `None` for CartPole, which
+/// has no oracle. Validates the spec exactly as [`make`] does.
+pub fn optimal_return(spec: &EnvSpec) -> Result<Option<f64>, EnvError> {
+    Ok(match build(spec)? {
+        Built::CartPole(_) => None,
+        Built::Grid(env) => Some(env.optimal_return()),
+    })
+}
+
+enum Built {
+    CartPole(CartPole),
+    Grid(GridWorld),
+}
+
+fn build(spec: &EnvSpec) -> Result<Built, EnvError> {
+    let bad = |option: &'static str, value: String, fix: String| EnvError::BadOption {
+        env: spec.id.clone(),
+        option,
+        value,
+        fix,
+    };
+    // Refuses an option the id has no use for, so that a typo'd experiment does not silently
+    // run with defaults.
+    let refuse = |option: &'static str, value: Option<String>| match value {
+        Some(value) => Err(bad(
+            option,
+            value,
+            format!(
+                "{} does not use `{option}`; remove it from the env table",
+                spec.id
+            ),
+        )),
+        None => Ok(()),
+    };
+    let map = || refuse("map", spec.map.as_ref().map(|v| format!("{v:?}")));
+    let map_file = || refuse("map_file", spec.map_file.as_ref().map(|v| format!("{v:?}")));
+    if spec.max_episode_steps == Some(0) {
+        return Err(bad(
+            "max_episode_steps",
+            "0".into(),
+            "use a positive step limit, or leave it out for the id's default".into(),
+        ));
+    }
+    let grid = |env: GridWorld, slippery_default: bool, default_limit: Option<u32>| {
+        Built::Grid(
+            env.with_slippery(spec.is_slippery.unwrap_or(slippery_default))
+                .with_observation(spec.observation.unwrap_or_default())
+                .with_max_episode_steps(spec.max_episode_steps.or(default_limit)),
+        )
+    };
+
+    match spec.id.as_str() {
+        "CartPole-v1" => {
+            map()?;
+            map_file()?;
+            refuse("is_slippery", spec.is_slippery.map(|v| v.to_string()))?;
+            refuse("observation", spec.observation.map(|v| format!("{v:?}")))?;
+            let limit = spec
+                .max_episode_steps
+                .unwrap_or(cartpole::MAX_EPISODE_STEPS);
+            Ok(Built::CartPole(
+                CartPole::new().with_max_episode_steps(limit),
+            ))
+        }
+        "FrozenLake-v1" => {
+            map_file()?;
+            let which = match spec.map.as_deref() {
+                None | Some("4x4") => BuiltinMap::FrozenLake4x4,
+                Some("8x8") => BuiltinMap::FrozenLake8x8,
+                Some(other) => {
+                    return Err(bad(
+                        "map",
+                        format!("{other:?}"),
+                        "FrozenLake-v1 maps are \"4x4\" and \"8x8\"; for other layouts use \
+                         id = \"GridWorld\" with map_file"
+                            .into(),
+                    ))
+                }
+            };
+            let env = GridWorld::builtin(which)?.with_id("FrozenLake-v1");
+            Ok(grid(env, true, which.max_episode_steps()))
+        }
+        "CliffWalking-v1" => {
+            map()?;
+            map_file()?;
+            let env = GridWorld::builtin(BuiltinMap::CliffWalking)?.with_id("CliffWalking-v1");
+            Ok(grid(env, false, None))
+        }
+        "GridWorld" => match (&spec.map, &spec.map_file) {
+            (Some(name), None) => {
+                let Some(which) = BuiltinMap::from_name(name) else {
+                    return Err(bad(
+                        "map",
+                        format!("{name:?}"),
+                        format!(
+                            "built-in maps are {}; for your own layout use map_file",
+                            BuiltinMap::names()
+                        ),
+                    ));
+                };
+                Ok(grid(
+                    GridWorld::builtin(which)?,
+                    false,
+                    which.max_episode_steps(),
+                ))
+            }
+            (None, Some(path)) => Ok(grid(GridWorld::new(GridMap::from_file(path)?), false, None)),
+            (Some(_), Some(path)) => Err(bad(
+                "map_file",
+                format!("{path:?}"),
+                "give either `map` (a built-in) or `map_file`, not both".into(),
+            )),
+            (None, None) => Err(bad(
+                "map",
+                "(missing)".into(),
+                format!(
+                    "GridWorld needs `map` = one of {} or `map_file` = a path",
+                    BuiltinMap::names()
+                ),
+            )),
+        },
+        _ => Err(EnvError::UnknownEnv {
+            id: spec.id.clone(),
+        }),
+    }
+}

@@ -1,0 +1,144 @@
+//! The `Env` contract, checked on every registered environment through `make`.
+
+use retort_envs::{known_ids, make, Env, EnvError, EnvSpec, Step};
+
+/// One spec per id (GridWorld with each built-in), slippery where that applies.
+fn all_specs() -> Vec<EnvSpec> {
+    let mut specs: Vec<EnvSpec> = known_ids()
+        .iter()
+        .filter(|id| **id != "GridWorld")
+        .map(|id| EnvSpec::new(*id))
+        .collect();
+    for map in [
+        "FourRooms",
+        "FrozenLake4x4",
+        "FrozenLake8x8",
+        "CliffWalking",
+    ] {
+        specs.push(EnvSpec {
+            map: Some(map.into()),
+            is_slippery: Some(true),
+            ..EnvSpec::new("GridWorld")
+        });
+    }
+    specs
+}
+
+/// Plays one episode with a fixed action pattern, capped at 300 steps.
+fn play(env: &mut dyn Env, seed: u64) -> (Vec<f32>, Vec<Step>) {
+    let mut obs = vec![0.0; env.obs_dim()];
+    env.reset(Some(seed), &mut obs);
+    let mut trace = obs.clone();
+    let mut steps = vec![];
+    for t in 0..300 {
+        let step = env.step(t * 7 % env.n_actions(), &mut obs).expect("step");
+        trace.extend_from_slice(&obs);
+        steps.push(step);
+        if step.done() {
+            break;
+        }
+    }
+    (trace, steps)
+}
+
+#[test]
+fn step_before_any_reset_is_episode_over() {
+    for spec in all_specs() {
+        let mut env = make(&spec).expect("make");
+        let mut obs = vec![0.0; env.obs_dim()];
+        assert!(
+            matches!(env.step(0, &mut obs), Err(EnvError::EpisodeOver)),
+            "{spec:?}"
+        );
+    }
+}
+
+#[test]
+fn out_of_range_action_is_refused_with_the_action_count() {
+    for spec in all_specs() {
+        let mut env = make(&spec).expect("make");
+        let n = env.n_actions();
+        let mut obs = vec![0.0; env.obs_dim()];
+        env.reset(Some(1), &mut obs);
+        let err = env.step(n, &mut obs);
+        assert!(
+            matches!(err, Err(EnvError::InvalidAction { action, n_actions }) if action == n && n_actions == n),
+            "{spec:?}"
+        );
+        assert!(
+            env.step(n - 1, &mut obs).is_ok(),
+            "{spec:?}: a refused action must not end the episode"
+        );
+    }
+}
+
+#[test]
+fn wrong_observation_buffer_is_refused() {
+    for spec in all_specs() {
+        let mut env = make(&spec).expect("make");
+        let mut obs = vec![0.0; env.obs_dim()];
+        env.reset(Some(1), &mut obs);
+        let mut short = vec![0.0; env.obs_dim() - 1];
+        assert!(
+            matches!(env.step(0, &mut short), Err(EnvError::ObsLength { .. })),
+            "{spec:?}"
+        );
+    }
+}
+
+#[test]
+fn stepping_after_the_episode_ends_is_episode_over_until_reset() {
+    for spec in all_specs() {
+        let limited = EnvSpec {
+            max_episode_steps: Some(5),
+            ..spec.clone()
+        };
+        let mut env = make(&limited).expect("make");
+        let (_, steps) = play(env.as_mut(), 3);
+        assert!(steps.last().is_some_and(Step::done), "{spec:?}");
+        let mut obs = vec![0.0; env.obs_dim()];
+        assert!(
+            matches!(env.step(0, &mut obs), Err(EnvError::EpisodeOver)),
+            "{spec:?}"
+        );
+        env.reset(None, &mut obs);
+        assert!(env.step(0, &mut obs).is_ok(), "{spec:?}");
+    }
+}
+
+#[test]
+fn same_seed_gives_the_same_episode_and_fresh_env_is_seed_zero() {
+    for spec in all_specs() {
+        let a = play(make(&spec).expect("make").as_mut(), 11);
+        let b = play(make(&spec).expect("make").as_mut(), 11);
+        assert_eq!(a, b, "{spec:?}");
+        let mut fresh = make(&spec).expect("make");
+        let mut seeded = make(&spec).expect("make");
+        let mut o1 = vec![0.0; fresh.obs_dim()];
+        let mut o2 = vec![0.0; fresh.obs_dim()];
+        fresh.reset(None, &mut o1);
+        seeded.reset(Some(0), &mut o2);
+        for t in 0..20 {
+            let s1 = fresh.step(t % 2, &mut o1);
+            let s2 = seeded.step(t % 2, &mut o2);
+            assert_eq!(format!("{s1:?}{o1:?}"), format!("{s2:?}{o2:?}"), "{spec:?}");
+            if s1.map_or(true, |s| s.done()) {
+                break;
+            }
+        }
+    }
+}
+
+#[test]
+fn envs_can_move_between_threads() {
+    let handles: Vec<_> = all_specs()
+        .into_iter()
+        .map(|spec| {
+            let mut env = make(&spec).expect("make");
+            std::thread::spawn(move || play(env.as_mut(), 5).1.len())
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().expect("thread") >= 1);
+    }
+}
