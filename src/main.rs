@@ -1,1 +1,230 @@
-fn main() {}
+//! `retort`: train a DQN teacher, distill it into small students, and compare them.
+//!
+//! The binary holds no algorithm: it parses the command line, reads the experiment file,
+//! calls the library crates stage by stage and writes the run directory.
+
+mod experiment;
+mod observe;
+mod pipeline;
+mod report;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use experiment::Experiment;
+use pipeline::{Interrupted, Stages, TeacherSource};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit status of a run that failed for any reason other than those below.
+const EXIT_FAILURE: u8 = 1;
+/// Exit status when training or distillation stopped being finite.
+const EXIT_DIVERGED: u8 = 3;
+/// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Policy distillation for reinforcement learning: train a DQN teacher, distill it into much
+/// smaller students, and compare their returns in a table and in TensorBoard.
+#[derive(Parser)]
+#[command(name = "retort", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings that override the experiment file.
+#[derive(clap::Args, Clone)]
+struct RunArgs {
+    /// The experiment file (TOML).
+    experiment: PathBuf,
+    /// Run directory; must not exist yet or be empty [default: runs/<name>-<seed>-<time>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Seed of every random stream (overrides the experiment's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// `cpu`, `cuda` or `cuda:N` (overrides the experiment's `device`).
+    #[arg(long)]
+    device: Option<String>,
+    /// libtorch threads (overrides the experiment's `threads`).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The whole pipeline: teacher, students, evaluation, report.
+    Run(RunArgs),
+    /// The teacher alone: train, evaluate, save.
+    Train(RunArgs),
+    /// Students from an existing teacher checkpoint.
+    Distill {
+        #[command(flatten)]
+        args: RunArgs,
+        /// The teacher's checkpoint directory (a run's `teacher/`).
+        #[arg(long)]
+        teacher: PathBuf,
+    },
+    /// Greedy evaluation of any saved policy.
+    Eval {
+        /// A checkpoint directory (holding model.json and model.safetensors).
+        checkpoint: PathBuf,
+        /// Number of episodes, each in its own environment copy.
+        #[arg(long, default_value_t = 100)]
+        episodes: usize,
+        /// Episode i is reset with seed `seed + i`.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// `cpu`, `cuda` or `cuda:N`.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    observe::install_interrupt_handler();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+fn exit_code(error: &anyhow::Error) -> u8 {
+    for cause in error.chain() {
+        if cause.downcast_ref::<Interrupted>().is_some() {
+            return EXIT_INTERRUPTED;
+        }
+        let diverged = matches!(
+            cause.downcast_ref::<retort_dqn::DqnError>(),
+            Some(retort_dqn::DqnError::Diverged { .. })
+        ) || matches!(
+            cause.downcast_ref::<retort_distill::DistillError>(),
+            Some(retort_distill::DistillError::Diverged { .. })
+        );
+        if diverged {
+            return EXIT_DIVERGED;
+        }
+    }
+    EXIT_FAILURE
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Run(args) => run(&args, Stages { teacher: TeacherSource::Train, students: true }),
+        Command::Train(args) => run(&args, Stages { teacher: TeacherSource::Train, students: false }),
+        Command::Distill { args, teacher } => {
+            run(&args, Stages { teacher: TeacherSource::Load(teacher), students: true })
+        }
+        Command::Eval { checkpoint, episodes, seed, device } => {
+            eval(&checkpoint, episodes, seed, &device)
+        }
+    }
+}
+
+fn run(args: &RunArgs, stages: Stages) -> Result<()> {
+    let mut experiment = Experiment::load(&args.experiment)?;
+    if let Some(seed) = args.seed {
+        experiment.seed = seed;
+    }
+    if let Some(device) = &args.device {
+        experiment.device = device.clone();
+    }
+    if let Some(threads) = args.threads {
+        experiment.threads = threads;
+    }
+    experiment.validate()?;
+    // Refuse a bad device before creating anything on disk.
+    retort_core::parse_device(&experiment.device)?;
+
+    let dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => PathBuf::from("runs").join(format!(
+            "{}-{}-{}",
+            experiment.name,
+            experiment.seed,
+            utc_timestamp()
+        )),
+    };
+    prepare_run_dir(&dir)?;
+    let summary = pipeline::run(&experiment, &dir, stages)?;
+    println!("{}", summary.to_markdown());
+    println!("run directory: {}", dir.display());
+    println!("compare in TensorBoard: tensorboard --logdir {}", dir.display());
+    Ok(())
+}
+
+/// Creates the run directory, refusing one that already holds files: a run never mixes its
+/// files with another's.
+fn prepare_run_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let mut entries = std::fs::read_dir(dir)
+            .with_context(|| format!("output directory {} is not a readable directory", dir.display()))?;
+        if entries.next().is_some() {
+            bail!(
+                "output directory {} already exists and is not empty; pass another --out or \
+                 remove it",
+                dir.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))
+}
+
+fn eval(checkpoint: &Path, episodes: usize, seed: u64, device: &str) -> Result<()> {
+    if episodes == 0 {
+        bail!("--episodes 0: evaluate at least one episode");
+    }
+    let device = retort_core::parse_device(device)?;
+    retort_core::set_threads(1);
+    let (card, policy) = retort_core::load_checkpoint(checkpoint, device)?;
+    let config = retort_core::EvalConfig { episodes, seed };
+    let stats = retort_core::evaluate(&policy, &card.env, &config)?;
+    let s = stats.summary;
+    println!(
+        "{} {} {:?} ({} params) on {}: return {:.2} ± {:.2} (95 % CI), std {:.2}, {} episodes",
+        card.role,
+        checkpoint.display(),
+        card.mlp.hidden,
+        card.params,
+        card.env.id,
+        s.mean,
+        s.ci95,
+        s.std,
+        episodes
+    );
+    Ok(())
+}
+
+/// The current UTC time as `YYYYMMDD-HHMMSS`, for run directory names.
+fn utc_timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}

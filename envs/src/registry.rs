@@ -22,12 +22,15 @@ pub enum ObsKind {
 ///
 /// Which options each id accepts (any other option set is an error naming it):
 ///
-/// | id                | `map`                                   | `map_file` | `is_slippery` | `observation` | `max_episode_steps` |
-/// |-------------------|-----------------------------------------|------------|---------------|---------------|---------------------|
-/// | `CartPole-v1`     | —                                       | —          | —             | —             | default 500         |
-/// | `FrozenLake-v1`   | `"4x4"` (default) or `"8x8"`            | —          | default true  | default onehot | default 100        |
-/// | `CliffWalking-v1` | —                                       | —          | default false | default onehot | default none       |
-/// | `GridWorld`       | a built-in name (this or `map_file`)    | a path     | default false | default onehot | default: the built-in's (FourRooms, FrozenLake: 100; CliffWalking: none), none for files |
+/// - `CartPole-v1`: only `max_episode_steps` (default 500).
+/// - `FrozenLake-v1`: `map` = `"4x4"` (default) or `"8x8"`; `is_slippery` (default true);
+///   `observation` (default onehot); `max_episode_steps` (default 100).
+/// - `CliffWalking-v1`: `is_slippery` (default false), `observation`, `max_episode_steps`
+///   (default none, as Gymnasium).
+/// - `GridWorld`: exactly one of `map` (a built-in name) and `map_file` (a path);
+///   `is_slippery` (default false), `observation`, `max_episode_steps` (default: the
+///   built-in's own — FourRooms and the FrozenLake maps 100, CliffWalking none — and none for
+///   map files).
 ///
 /// Built-in names: `FourRooms`, `FrozenLake4x4`, `FrozenLake8x8`, `CliffWalking`. A relative
 /// `map_file` is resolved against the current directory.
@@ -167,7 +170,11 @@ fn build(spec: &EnvSpec) -> Result<Built, EnvError> {
                     ))
                 }
             };
-            let env = GridWorld::builtin(which)?.with_id("FrozenLake-v1");
+            // Gymnasium's threshold for FrozenLake-v1; unreachable on 8x8 (see the module doc).
+            let threshold = (which == BuiltinMap::FrozenLake4x4).then_some(0.70);
+            let env = GridWorld::builtin(which)?
+                .with_id("FrozenLake-v1")
+                .with_reward_threshold(threshold);
             Ok(grid(env, true, which.max_episode_steps()))
         }
         "CliffWalking-v1" => {

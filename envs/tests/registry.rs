@@ -52,6 +52,7 @@ fn defaults_match_gymnasium() {
     let lake = make(&spec("FrozenLake-v1")).expect("lake");
     assert_eq!((lake.obs_dim(), lake.n_actions()), (16, 4));
     assert_eq!(lake.max_episode_steps(), Some(100));
+    assert_eq!(lake.reward_threshold(), Some(0.70));
 
     let big = make(&EnvSpec {
         map: Some("8x8".into()),
@@ -59,9 +60,12 @@ fn defaults_match_gymnasium() {
     })
     .expect("8x8");
     assert_eq!((big.obs_dim(), big.max_episode_steps()), (64, Some(100)));
+    // Gymnasium's 0.70 is above the 8x8 optimum within 100 steps (0.6407), so none is claimed.
+    assert_eq!(big.reward_threshold(), None);
 
     let cliff = make(&spec("CliffWalking-v1")).expect("cliff");
     assert_eq!((cliff.obs_dim(), cliff.max_episode_steps()), (48, None));
+    assert_eq!(cliff.reward_threshold(), None);
 
     let rooms = make(&grid("FourRooms")).expect("rooms");
     assert_eq!(

@@ -34,6 +34,20 @@ pub struct TrainOutcome {
     pub best_eval: Option<f64>,
     /// Training stopped because the observer asked it to.
     pub interrupted: bool,
+    /// Where the wall-clock time went.
+    pub timings: Timings,
+}
+
+/// Seconds spent in each part of training.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Timings {
+    /// Choosing actions (network forward passes included), stepping environments, storing
+    /// transitions.
+    pub acting: f64,
+    /// Gradient steps: sampling, forward, backward, optimiser, target updates.
+    pub learning: f64,
+    /// Periodic greedy evaluations.
+    pub evaluating: f64,
 }
 
 /// Trains a DQN teacher on `spec` until its budget is spent, its greedy evaluation reaches
@@ -59,21 +73,28 @@ pub fn train(
     let mut interrupted = false;
     let mut next_eval = config.eval_interval;
     let mut last_eval_step = None;
+    let mut timings = Timings::default();
 
     while learner.env_steps < config.total_steps {
         if observer.interrupted() {
             interrupted = true;
             break;
         }
+        let tick = Instant::now();
         learner.act_and_store(observer)?;
+        let tock = Instant::now();
         learner.train_if_due(observer)?;
+        timings.acting += (tock - tick).as_secs_f64();
+        timings.learning += tock.elapsed().as_secs_f64();
         observer.progress(learner.env_steps);
 
         let budget_spent = learner.env_steps >= config.total_steps;
         if config.eval_interval > 0 && (learner.env_steps >= next_eval || budget_spent) {
             next_eval += config.eval_interval;
             last_eval_step = Some(learner.env_steps);
+            let tick = Instant::now();
             let stats = evaluate(&learner.online, spec, &eval_config)?;
+            timings.evaluating += tick.elapsed().as_secs_f64();
             let mean = stats.summary.mean;
             observer.scalar("eval/return_mean", mean, learner.env_steps);
             observer.scalar("eval/return_std", stats.summary.std, learner.env_steps);
@@ -102,6 +123,7 @@ pub fn train(
         solved_at,
         best_eval,
         interrupted,
+        timings,
     })
 }
 

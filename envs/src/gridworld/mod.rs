@@ -57,6 +57,12 @@
 //! `max_episode_steps` asks), and none for user maps unless configured. Both flags are set when
 //! the last allowed step also terminates.
 //!
+//! **Reward threshold** (Gymnasium's "solved" level): 0.70 for FrozenLake-v1 with the `4x4`
+//! map, as Gymnasium registers it (its exact optimum within 100 slippery steps is 0.7442).
+//! Gymnasium attaches the same 0.70 to FrozenLake-v1 with `map_name="8x8"`, but there the
+//! optimum within 100 slippery steps is only 0.6407, so no threshold is claimed. None for
+//! CliffWalking-v1 (Gymnasium has none) and for `GridWorld`.
+//!
 //! # Oracle
 //!
 //! [`GridWorld::optimal_return`] is the exact optimal expected undiscounted return from the
@@ -128,6 +134,7 @@ pub struct GridWorld {
     slippery: bool,
     observation: ObsKind,
     max_episode_steps: Option<u32>,
+    reward_threshold: Option<f64>,
     /// `moves[cell * 4 + dir]`.
     moves: Vec<Move>,
     rng: ChaCha8Rng,
@@ -148,6 +155,7 @@ impl GridWorld {
             slippery: false,
             observation: ObsKind::OneHot,
             max_episode_steps: None,
+            reward_threshold: None,
             moves: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(0),
             pos,
@@ -201,6 +209,11 @@ impl GridWorld {
 
     pub(crate) fn with_id(mut self, id: &'static str) -> Self {
         self.id = id;
+        self
+    }
+
+    pub(crate) fn with_reward_threshold(mut self, threshold: Option<f64>) -> Self {
+        self.reward_threshold = threshold;
         self
     }
 
@@ -362,10 +375,7 @@ impl Env for GridWorld {
     }
 
     fn reward_threshold(&self) -> Option<f64> {
-        // Gymnasium registers FrozenLake 4x4 with 0.70 and 8x8 with 0.85, but those numbers
-        // belong to other ids/time limits; the exact oracle (`optimal_return`) is the honest
-        // yardstick here, so no threshold is claimed.
-        None
+        self.reward_threshold
     }
 }
 

@@ -1,0 +1,86 @@
+//! What the user sees while work runs: a progress bar on the terminal, metrics in TensorBoard.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use retort_core::Observer;
+use retort_tensorboard::{SummaryWriter, TbError};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the Ctrl-C handler; long loops poll it and stop at the next step.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler. A second Ctrl-C while the first is being handled exits at once.
+pub fn install_interrupt_handler() {
+    let result = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: finishing the current step, then saving (Ctrl-C again to quit now)");
+    });
+    if let Err(e) = result {
+        tracing::warn!("Ctrl-C will stop retort without saving: {e}");
+    }
+}
+
+/// True once Ctrl-C was pressed.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Forwards metrics to one TensorBoard run and progress to a bar.
+///
+/// Observers cannot return errors from inside a training loop, so the first TensorBoard error
+/// is kept and reported by [`RunObserver::finish`] once the loop returns.
+pub struct RunObserver {
+    writer: SummaryWriter,
+    bar: ProgressBar,
+    error: Option<TbError>,
+}
+
+impl RunObserver {
+    /// An observer writing to `writer`, with a bar of `total` steps labelled `label`. The bar
+    /// draws only when stderr is a terminal.
+    pub fn new(writer: SummaryWriter, total: u64, label: &str) -> Self {
+        let bar = ProgressBar::new(total);
+        let style = ProgressStyle::with_template(
+            "{prefix:>12} [{bar:30}] {pos}/{len} steps  {per_sec}  eta {eta}",
+        )
+        .expect("the progress template is valid")
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_prefix(label.to_string());
+        RunObserver { writer, bar, error: None }
+    }
+
+    /// The TensorBoard writer, for what is logged outside the loop.
+    pub fn writer(&mut self) -> &mut SummaryWriter {
+        &mut self.writer
+    }
+
+    /// Clears the bar, flushes the file, and returns the first error met while logging.
+    pub fn finish(mut self) -> Result<SummaryWriter, TbError> {
+        self.bar.finish_and_clear();
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        self.writer.flush()?;
+        Ok(self.writer)
+    }
+}
+
+impl Observer for RunObserver {
+    fn scalar(&mut self, tag: &str, value: f64, step: u64) {
+        if self.error.is_none() {
+            if let Err(e) = self.writer.add_scalar(tag, value, step as i64) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn progress(&mut self, steps: u64) {
+        self.bar.set_position(steps);
+    }
+
+    fn interrupted(&self) -> bool {
+        interrupted()
+    }
+}

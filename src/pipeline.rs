@@ -1,0 +1,320 @@
+//! The stages of a run — teacher, collection, students, evaluation, report — wired together.
+//!
+//! Every algorithm lives in the library crates; this module only decides what runs in which
+//! order, where its files go and what is logged.
+
+use crate::experiment::Experiment;
+use crate::observe::{interrupted, RunObserver};
+use crate::report::{RunSummary, StudentSummary, TeacherSummary};
+use anyhow::{bail, Context, Result};
+use retort_core::seed::{derive, Stream};
+use retort_core::{
+    evaluate, load_checkpoint, save_checkpoint, EvalConfig, EvalStats, MlpPolicy, ModelCard,
+};
+use retort_distill::{collect_from_teacher, fit_student};
+use retort_tensorboard::{HParam, SummaryWriter};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tch::Device;
+
+/// Tags compared across runs in TensorBoard's hparams tab.
+const HPARAM_METRICS: [&str; 2] = ["eval/final_return_mean", "distill/agreement"];
+
+/// The run stopped because the user pressed Ctrl-C; what was finished is saved.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by Ctrl-C; {saved}")]
+pub struct Interrupted {
+    /// What was saved, and where.
+    pub saved: String,
+}
+
+/// Where the teacher comes from.
+pub enum TeacherSource {
+    /// Train it with the experiment's `[teacher]` settings.
+    Train,
+    /// Load it from a checkpoint directory.
+    Load(PathBuf),
+}
+
+/// Which stages to run.
+pub struct Stages {
+    /// Teacher from training or from a checkpoint.
+    pub teacher: TeacherSource,
+    /// Collect, fit and evaluate the students.
+    pub students: bool,
+}
+
+/// A teacher ready to be distilled.
+struct Teacher {
+    policy: MlpPolicy,
+    summary: TeacherSummary,
+}
+
+/// Runs the chosen stages of `experiment` into `dir` and writes the summaries.
+pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunSummary> {
+    let start = Instant::now();
+    let device = retort_core::parse_device(&experiment.device)?;
+    retort_core::set_threads(experiment.threads);
+    write_atomic(&dir.join("config.toml"), &experiment.to_toml())?;
+
+    let teacher = match &stages.teacher {
+        TeacherSource::Train => train_teacher(experiment, dir, device)?,
+        TeacherSource::Load(path) => load_teacher(experiment, path, dir, device)?,
+    };
+    let mut summary = RunSummary {
+        experiment: experiment.name.clone(),
+        env: experiment.env.id.clone(),
+        seed: experiment.seed,
+        device: experiment.device.clone(),
+        optimal_return: retort_envs::optimal_return(&experiment.env)?,
+        teacher: teacher.summary,
+        distill_states: 0,
+        collect_seconds: 0.0,
+        students: Vec::new(),
+        total_seconds: 0.0,
+        tensorboard_logdir: dir.display().to_string(),
+    };
+    if stages.students && !experiment.students.is_empty() {
+        distill_students(experiment, dir, device, &teacher.policy, &mut summary)?;
+    }
+    summary.total_seconds = start.elapsed().as_secs_f64();
+
+    let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
+    write_atomic(&dir.join("summary.json"), &(json + "\n"))?;
+    write_atomic(&dir.join("summary.md"), &summary.to_markdown())?;
+    Ok(summary)
+}
+
+/// The final evaluation: the same episodes (same seeds) for the teacher and every student, so
+/// their returns differ by policy only. The seeds are not those of the evaluations during
+/// training, which chose the teacher's snapshot and would flatter it.
+fn final_eval_config(experiment: &Experiment) -> EvalConfig {
+    EvalConfig { episodes: experiment.eval.episodes, seed: derive(experiment.seed, Stream::FinalEval, 0) }
+}
+
+fn train_teacher(experiment: &Experiment, dir: &Path, device: Device) -> Result<Teacher> {
+    let teacher_dir = dir.join("teacher");
+    let writer = SummaryWriter::create(&teacher_dir)?;
+    let mut observer = RunObserver::new(writer, experiment.teacher.total_steps, "teacher");
+    tracing::info!(env = %experiment.env.id, seed = experiment.seed, "training the teacher");
+    let outcome = match retort_dqn::train(&experiment.teacher, &experiment.env, device, experiment.seed, &mut observer) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // Keep what was logged up to the failure readable.
+            let _ = observer.finish();
+            return Err(error.into());
+        }
+    };
+    let card = ModelCard::new("teacher", experiment.env.clone(), outcome.policy.spec().clone());
+    save_checkpoint(&teacher_dir, &card, &outcome.policy)?;
+    if outcome.interrupted {
+        observer.finish()?;
+        bail!(Interrupted {
+            saved: format!("the teacher so far is in {}", teacher_dir.display())
+        });
+    }
+    match outcome.solved_at {
+        Some(step) => tracing::info!(
+            step,
+            seconds = outcome.seconds,
+            acting = outcome.timings.acting,
+            learning = outcome.timings.learning,
+            evaluating = outcome.timings.evaluating,
+            "teacher reached the target return"
+        ),
+        None => tracing::warn!(
+            best = outcome.best_eval,
+            "teacher did not reach the target return within its budget; keeping its best snapshot"
+        ),
+    }
+
+    let stats = evaluate(&outcome.policy, &experiment.env, &final_eval_config(experiment))?;
+    let step = outcome.env_steps as i64;
+    let writer = observer.writer();
+    writer.add_scalar("eval/final_return_mean", stats.summary.mean, step)?;
+    writer.add_scalar("eval/final_return_std", stats.summary.std, step)?;
+    let params = card.params;
+    let mut hparams = common_hparams(experiment, "teacher", &card);
+    hparams.push(("loss".into(), HParam::Text("td-huber".into())));
+    hparams.push(("temperature".into(), HParam::Number(0.0)));
+    hparams.push(("learning_rate".into(), HParam::Number(experiment.teacher.learning_rate)));
+    writer.add_hparams(&hparams, &HPARAM_METRICS)?;
+    let summary = TeacherSummary {
+        hidden: card.mlp.hidden.clone(),
+        params,
+        return_mean: stats.summary.mean,
+        return_std: stats.summary.std,
+        return_ci95: stats.summary.ci95,
+        episodes: stats.returns.len(),
+        env_steps: outcome.env_steps,
+        gradient_steps: outcome.gradient_steps,
+        solved_at_env_step: outcome.solved_at,
+        train_seconds: outcome.seconds,
+    };
+    writer.add_text("summary", &teacher_text(&summary), step)?;
+    observer.finish()?;
+    Ok(Teacher { policy: outcome.policy, summary })
+}
+
+fn load_teacher(experiment: &Experiment, from: &Path, dir: &Path, device: Device) -> Result<Teacher> {
+    let (card, policy) = load_checkpoint(from, device)?;
+    if card.env != experiment.env {
+        bail!(
+            "checkpoint {} was trained on {:?}, but the experiment's [env] is {:?}; \
+             pass a teacher of the same environment",
+            from.display(),
+            card.env,
+            experiment.env
+        );
+    }
+    let stats = evaluate(&policy, &experiment.env, &final_eval_config(experiment))?;
+    // The loaded teacher is copied into the run, so that the run directory is complete.
+    save_checkpoint(&dir.join("teacher"), &card, &policy)?;
+    let summary = TeacherSummary {
+        hidden: card.mlp.hidden.clone(),
+        params: card.params,
+        return_mean: stats.summary.mean,
+        return_std: stats.summary.std,
+        return_ci95: stats.summary.ci95,
+        episodes: stats.returns.len(),
+        env_steps: 0,
+        gradient_steps: 0,
+        solved_at_env_step: None,
+        train_seconds: 0.0,
+    };
+    Ok(Teacher { policy, summary })
+}
+
+fn distill_students(
+    experiment: &Experiment,
+    dir: &Path,
+    device: Device,
+    teacher: &MlpPolicy,
+    summary: &mut RunSummary,
+) -> Result<()> {
+    let config = &experiment.distill;
+    let start = Instant::now();
+    let buffer = collect_from_teacher(teacher, &experiment.env, config, experiment.seed)?;
+    let (train, holdout) = buffer.split_holdout(config.holdout_fraction);
+    summary.distill_states = buffer.len();
+    summary.collect_seconds = start.elapsed().as_secs_f64();
+    tracing::info!(states = buffer.len(), seconds = summary.collect_seconds, "collected teacher states");
+
+    for (index, student) in experiment.students.iter().enumerate() {
+        if interrupted() {
+            bail!(Interrupted { saved: "the teacher and the finished students are saved".into() });
+        }
+        let student_dir = dir.join("students").join(&student.name);
+        let writer = SummaryWriter::create(&student_dir)?;
+        let mut observer = RunObserver::new(writer, config.steps, &student.name);
+        let fitted = fit_student(
+            &student.name,
+            &student.hidden,
+            &train,
+            &holdout,
+            config,
+            device,
+            experiment.seed,
+            index as u64,
+            &mut observer,
+        );
+        let fitted = match fitted {
+            Ok(fitted) => fitted,
+            Err(error) => {
+                let _ = observer.finish();
+                return Err(error.into());
+            }
+        };
+        let card = ModelCard::new("student", experiment.env.clone(), fitted.policy.spec().clone());
+        save_checkpoint(&student_dir, &card, &fitted.policy)?;
+        let stats: EvalStats = evaluate(&fitted.policy, &experiment.env, &final_eval_config(experiment))?;
+
+        let step = config.steps as i64;
+        let writer = observer.writer();
+        writer.add_scalar("eval/return_mean", stats.summary.mean, step)?;
+        writer.add_scalar("eval/final_return_mean", stats.summary.mean, step)?;
+        writer.add_scalar("eval/final_return_std", stats.summary.std, step)?;
+        let mut hparams = common_hparams(experiment, "student", &card);
+        hparams.push(("loss".into(), HParam::Text(config.loss.name().into())));
+        hparams.push(("temperature".into(), HParam::Number(config.temperature)));
+        hparams.push(("learning_rate".into(), HParam::Number(config.learning_rate)));
+        writer.add_hparams(&hparams, &HPARAM_METRICS)?;
+
+        let teacher_return = summary.teacher.return_mean;
+        let line = StudentSummary {
+            name: student.name.clone(),
+            hidden: student.hidden.clone(),
+            params: card.params,
+            compression: summary.teacher.params as f64 / card.params as f64,
+            return_mean: stats.summary.mean,
+            return_std: stats.summary.std,
+            return_ci95: stats.summary.ci95,
+            episodes: stats.returns.len(),
+            retention: if teacher_return != 0.0 { stats.summary.mean / teacher_return } else { f64::NAN },
+            agreement: fitted.agreement,
+            loss: config.loss.name().into(),
+            temperature: config.temperature,
+            collection: "teacher".into(),
+            train_seconds: fitted.seconds,
+        };
+        writer.add_text("summary", &student_text(&line), step)?;
+        observer.finish()?;
+        if interrupted() {
+            bail!(Interrupted { saved: format!("students up to {} are saved", student.name) });
+        }
+        tracing::info!(
+            student = %line.name,
+            params = line.params,
+            return_mean = line.return_mean,
+            agreement = line.agreement,
+            "student distilled"
+        );
+        summary.students.push(line);
+    }
+    Ok(())
+}
+
+/// Hyperparameters every run of an experiment shares, so the hparams tab lines them up.
+fn common_hparams(experiment: &Experiment, role: &str, card: &ModelCard) -> Vec<(String, HParam)> {
+    vec![
+        ("role".into(), HParam::Text(role.into())),
+        ("env".into(), HParam::Text(experiment.env.id.clone())),
+        ("hidden".into(), HParam::Text(format!("{:?}", card.mlp.hidden))),
+        ("params".into(), HParam::Number(card.params as f64)),
+        ("seed".into(), HParam::Number(experiment.seed as f64)),
+        ("distill_states".into(), HParam::Number(experiment.distill.states as f64)),
+        ("collection".into(), HParam::Text("teacher".into())),
+    ]
+}
+
+fn teacher_text(t: &TeacherSummary) -> String {
+    format!(
+        "teacher {:?}: {} params, return {:.2} ± {:.2} (95 % CI) over {} episodes, \
+         {} env steps, {:.1} s",
+        t.hidden, t.params, t.return_mean, t.return_ci95, t.episodes, t.env_steps, t.train_seconds
+    )
+}
+
+fn student_text(s: &StudentSummary) -> String {
+    format!(
+        "student {} {:?}: {} params ({:.1}× smaller), return {:.2} ± {:.2}, \
+         {:.1} % of the teacher's, agreement {:.1} %",
+        s.name,
+        s.hidden,
+        s.params,
+        s.compression,
+        s.return_mean,
+        s.return_ci95,
+        100.0 * s.retention,
+        100.0 * s.agreement
+    )
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it into place, so a reader
+/// never sees half a file.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".partial.{name}"));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}

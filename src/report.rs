@@ -1,0 +1,147 @@
+//! `summary.json` and `summary.md`: what a run produced, for programs and for people.
+//!
+//! The JSON fields of DESIGN's contract (`env`, `seed`, `teacher.{params, return_mean,
+//! return_std, episodes, env_steps, train_seconds}`, `students[].{name, hidden, params,
+//! compression, return_mean, return_std, episodes, agreement, loss, collection,
+//! train_seconds}`) are never renamed or removed; other fields may be added.
+
+use serde::{Deserialize, Serialize};
+
+/// The whole of `summary.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The experiment's name.
+    pub experiment: String,
+    /// Environment id.
+    pub env: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// Device the networks ran on.
+    pub device: String,
+    /// Best achievable mean return (GridWorld maps, by dynamic programming); absent where no
+    /// oracle exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimal_return: Option<f64>,
+    /// The teacher.
+    pub teacher: TeacherSummary,
+    /// Labelled states the students were fitted to.
+    pub distill_states: usize,
+    /// Seconds spent collecting them.
+    pub collect_seconds: f64,
+    /// The students, in the experiment's order.
+    pub students: Vec<StudentSummary>,
+    /// Wall-clock seconds of the whole run.
+    pub total_seconds: f64,
+    /// Directory to pass to `tensorboard --logdir`.
+    pub tensorboard_logdir: String,
+}
+
+/// The teacher's line of the summary.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TeacherSummary {
+    /// Hidden widths of the Q-network.
+    pub hidden: Vec<usize>,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Mean greedy return over the final evaluation episodes.
+    pub return_mean: f64,
+    /// Population standard deviation of those returns.
+    pub return_std: f64,
+    /// Half-width of the 95 % confidence interval of the mean.
+    pub return_ci95: f64,
+    /// Episodes of the final evaluation.
+    pub episodes: usize,
+    /// Environment steps of training.
+    pub env_steps: u64,
+    /// Gradient steps of training.
+    pub gradient_steps: u64,
+    /// The environment step at which a periodic evaluation reached the target return.
+    pub solved_at_env_step: Option<u64>,
+    /// Seconds of training (periodic evaluations included).
+    pub train_seconds: f64,
+}
+
+/// One student's line of the summary.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StudentSummary {
+    /// The student's name.
+    pub name: String,
+    /// Hidden widths.
+    pub hidden: Vec<usize>,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Teacher parameters ÷ student parameters.
+    pub compression: f64,
+    /// Mean greedy return over the final evaluation episodes.
+    pub return_mean: f64,
+    /// Population standard deviation of those returns.
+    pub return_std: f64,
+    /// Half-width of the 95 % confidence interval of the mean.
+    pub return_ci95: f64,
+    /// Episodes of the final evaluation.
+    pub episodes: usize,
+    /// Student mean return ÷ teacher mean return.
+    pub retention: f64,
+    /// Fraction of held-out states where the student's greedy action is the teacher's.
+    pub agreement: f64,
+    /// Distillation loss (`kl`, `nll`, `mse`).
+    pub loss: String,
+    /// τ of the `kl` loss.
+    pub temperature: f64,
+    /// Who chose the actions while collecting (`teacher`).
+    pub collection: String,
+    /// Seconds of fitting.
+    pub train_seconds: f64,
+}
+
+impl RunSummary {
+    /// The summary as a Markdown table a person reads.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!("# {} — {} (seed {})\n\n", self.experiment, self.env, self.seed);
+        if let Some(optimal) = self.optimal_return {
+            out += &format!("Optimal return (dynamic programming): {optimal:.3}\n\n");
+        }
+        out += "| policy | hidden | params | compression | return (mean ± 95 % CI) | std \
+                | retention | agreement | seconds |\n";
+        out += "|---|---|---|---|---|---|---|---|---|\n";
+        let t = &self.teacher;
+        out += &format!(
+            "| teacher | {:?} | {} | 1.0× | {:.2} ± {:.2} | {:.2} | 100.0 % | — | {:.2} |\n",
+            t.hidden, t.params, t.return_mean, t.return_ci95, t.return_std, t.train_seconds
+        );
+        for s in &self.students {
+            out += &format!(
+                "| {} | {:?} | {} | {:.1}× | {:.2} ± {:.2} | {:.2} | {:.1} % | {:.1} % | {:.2} |\n",
+                s.name,
+                s.hidden,
+                s.params,
+                s.compression,
+                s.return_mean,
+                s.return_ci95,
+                s.return_std,
+                100.0 * s.retention,
+                100.0 * s.agreement,
+                s.train_seconds
+            );
+        }
+        out += &format!(
+            "\nTeacher: {} env steps, {} gradient steps{}. Students: {} loss, τ = {}, {} states \
+             collected by the {} in {:.2} s. Evaluation: {} greedy episodes each, the same seeds \
+             for every policy. Whole run: {:.1} s.\n",
+            t.env_steps,
+            t.gradient_steps,
+            match t.solved_at_env_step {
+                Some(step) => format!(", target return reached at env step {step}"),
+                None => ", target return not reached".into(),
+            },
+            self.students.first().map_or("-", |s| s.loss.as_str()),
+            self.students.first().map_or(0.0, |s| s.temperature),
+            self.distill_states,
+            self.students.first().map_or("teacher", |s| s.collection.as_str()),
+            self.collect_seconds,
+            t.episodes,
+            self.total_seconds,
+        );
+        out
+    }
+}
