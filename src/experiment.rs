@@ -83,11 +83,13 @@ impl Experiment {
     pub fn load(path: &Path) -> Result<Experiment> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read experiment file {}", path.display()))?;
-        let mut experiment: Experiment = toml::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end())
-        })?;
+        let mut experiment: Experiment = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))?;
         if experiment.name.is_empty() {
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("experiment");
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("experiment");
             experiment.name = stem.to_string();
         }
         experiment
@@ -109,7 +111,10 @@ impl Experiment {
         for (i, student) in self.students.iter().enumerate() {
             student.validate(i)?;
             if self.students[..i].iter().any(|s| s.name == student.name) {
-                bail!("students[{i}].name = {:?}: used twice; student names must differ", student.name);
+                bail!(
+                    "students[{i}].name = {:?}: used twice; student names must differ",
+                    student.name
+                );
             }
         }
         retort_envs::make(&self.env).map_err(|e| anyhow::anyhow!("[env]: {e}"))?;
@@ -154,8 +159,10 @@ mod tests {
 
     #[test]
     fn out_of_range_value_is_refused_with_its_key() {
-        let message =
-            format!("{:#}", parse("[env]\nid = \"CartPole-v1\"\n[teacher]\ngamma = 0\n").unwrap_err());
+        let message = format!(
+            "{:#}",
+            parse("[env]\nid = \"CartPole-v1\"\n[teacher]\ngamma = 0\n").unwrap_err()
+        );
         assert!(message.contains("teacher.gamma = 0"), "{message}");
     }
 }

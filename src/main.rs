@@ -83,7 +83,10 @@ enum Command {
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     observe::install_interrupt_handler();
     match dispatch(cli.command) {
@@ -119,14 +122,33 @@ fn exit_code(error: &anyhow::Error) -> u8 {
 
 fn dispatch(command: Command) -> Result<()> {
     match command {
-        Command::Run(args) => run(&args, Stages { teacher: TeacherSource::Train, students: true }),
-        Command::Train(args) => run(&args, Stages { teacher: TeacherSource::Train, students: false }),
-        Command::Distill { args, teacher } => {
-            run(&args, Stages { teacher: TeacherSource::Load(teacher), students: true })
-        }
-        Command::Eval { checkpoint, episodes, seed, device } => {
-            eval(&checkpoint, episodes, seed, &device)
-        }
+        Command::Run(args) => run(
+            &args,
+            Stages {
+                teacher: TeacherSource::Train,
+                students: true,
+            },
+        ),
+        Command::Train(args) => run(
+            &args,
+            Stages {
+                teacher: TeacherSource::Train,
+                students: false,
+            },
+        ),
+        Command::Distill { args, teacher } => run(
+            &args,
+            Stages {
+                teacher: TeacherSource::Load(teacher),
+                students: true,
+            },
+        ),
+        Command::Eval {
+            checkpoint,
+            episodes,
+            seed,
+            device,
+        } => eval(&checkpoint, episodes, seed, &device),
     }
 }
 
@@ -158,7 +180,10 @@ fn run(args: &RunArgs, stages: Stages) -> Result<()> {
     let summary = pipeline::run(&experiment, &dir, stages)?;
     println!("{}", summary.to_markdown());
     println!("run directory: {}", dir.display());
-    println!("compare in TensorBoard: tensorboard --logdir {}", dir.display());
+    println!(
+        "compare in TensorBoard: tensorboard --logdir {}",
+        dir.display()
+    );
     Ok(())
 }
 
@@ -166,8 +191,12 @@ fn run(args: &RunArgs, stages: Stages) -> Result<()> {
 /// files with another's.
 fn prepare_run_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
-        let mut entries = std::fs::read_dir(dir)
-            .with_context(|| format!("output directory {} is not a readable directory", dir.display()))?;
+        let mut entries = std::fs::read_dir(dir).with_context(|| {
+            format!(
+                "output directory {} is not a readable directory",
+                dir.display()
+            )
+        })?;
         if entries.next().is_some() {
             bail!(
                 "output directory {} already exists and is not empty; pass another --out or \

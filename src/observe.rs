@@ -14,7 +14,9 @@ pub fn install_interrupt_handler() {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("\ninterrupted: finishing the current step, then saving (Ctrl-C again to quit now)");
+        eprintln!(
+            "\ninterrupted: finishing the current step, then saving (Ctrl-C again to quit now)"
+        );
     });
     if let Err(e) = result {
         tracing::warn!("Ctrl-C will stop retort without saving: {e}");
@@ -48,7 +50,11 @@ impl RunObserver {
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_string());
-        RunObserver { writer, bar, error: None }
+        RunObserver {
+            writer,
+            bar,
+            error: None,
+        }
     }
 
     /// The TensorBoard writer, for what is logged outside the loop.

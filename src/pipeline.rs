@@ -89,7 +89,10 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunSum
 /// their returns differ by policy only. The seeds are not those of the evaluations during
 /// training, which chose the teacher's snapshot and would flatter it.
 fn final_eval_config(experiment: &Experiment) -> EvalConfig {
-    EvalConfig { episodes: experiment.eval.episodes, seed: derive(experiment.seed, Stream::FinalEval, 0) }
+    EvalConfig {
+        episodes: experiment.eval.episodes,
+        seed: derive(experiment.seed, Stream::FinalEval, 0),
+    }
 }
 
 fn train_teacher(experiment: &Experiment, dir: &Path, device: Device) -> Result<Teacher> {
@@ -97,7 +100,14 @@ fn train_teacher(experiment: &Experiment, dir: &Path, device: Device) -> Result<
     let writer = SummaryWriter::create(&teacher_dir)?;
     let mut observer = RunObserver::new(writer, experiment.teacher.total_steps, "teacher");
     tracing::info!(env = %experiment.env.id, seed = experiment.seed, "training the teacher");
-    let outcome = match retort_dqn::train(&experiment.teacher, &experiment.env, device, experiment.seed, &mut observer) {
+    let config = teacher_config(experiment)?;
+    let outcome = match retort_dqn::train(
+        &config,
+        &experiment.env,
+        device,
+        experiment.seed,
+        &mut observer,
+    ) {
         Ok(outcome) => outcome,
         Err(error) => {
             // Keep what was logged up to the failure readable.
@@ -105,7 +115,11 @@ fn train_teacher(experiment: &Experiment, dir: &Path, device: Device) -> Result<
             return Err(error.into());
         }
     };
-    let card = ModelCard::new("teacher", experiment.env.clone(), outcome.policy.spec().clone());
+    let card = ModelCard::new(
+        "teacher",
+        experiment.env.clone(),
+        outcome.policy.spec().clone(),
+    );
     save_checkpoint(&teacher_dir, &card, &outcome.policy)?;
     if outcome.interrupted {
         observer.finish()?;
@@ -128,7 +142,11 @@ fn train_teacher(experiment: &Experiment, dir: &Path, device: Device) -> Result<
         ),
     }
 
-    let stats = evaluate(&outcome.policy, &experiment.env, &final_eval_config(experiment))?;
+    let stats = evaluate(
+        &outcome.policy,
+        &experiment.env,
+        &final_eval_config(experiment),
+    )?;
     let step = outcome.env_steps as i64;
     let writer = observer.writer();
     writer.add_scalar("eval/final_return_mean", stats.summary.mean, step)?;
@@ -137,7 +155,10 @@ fn train_teacher(experiment: &Experiment, dir: &Path, device: Device) -> Result<
     let mut hparams = common_hparams(experiment, "teacher", &card);
     hparams.push(("loss".into(), HParam::Text("td-huber".into())));
     hparams.push(("temperature".into(), HParam::Number(0.0)));
-    hparams.push(("learning_rate".into(), HParam::Number(experiment.teacher.learning_rate)));
+    hparams.push((
+        "learning_rate".into(),
+        HParam::Number(experiment.teacher.learning_rate),
+    ));
     writer.add_hparams(&hparams, &HPARAM_METRICS)?;
     let summary = TeacherSummary {
         hidden: card.mlp.hidden.clone(),
@@ -153,10 +174,34 @@ fn train_teacher(experiment: &Experiment, dir: &Path, device: Device) -> Result<
     };
     writer.add_text("summary", &teacher_text(&summary), step)?;
     observer.finish()?;
-    Ok(Teacher { policy: outcome.policy, summary })
+    Ok(Teacher {
+        policy: outcome.policy,
+        summary,
+    })
 }
 
-fn load_teacher(experiment: &Experiment, from: &Path, dir: &Path, device: Device) -> Result<Teacher> {
+/// The `[teacher]` settings, with the stopping target filled in: the experiment's own, else
+/// the environment's threshold, else — on grid maps — the optimal return computed by dynamic
+/// programming, so that a teacher on a deterministic map stops once it is optimal.
+fn teacher_config(experiment: &Experiment) -> Result<retort_dqn::DqnConfig> {
+    let mut config = experiment.teacher.clone();
+    let has_threshold = retort_envs::make(&experiment.env)?
+        .reward_threshold()
+        .is_some();
+    if config.target_return.is_none() && !has_threshold {
+        // Returns are sums of rewards in f64; the margin only absorbs their rounding.
+        config.target_return =
+            retort_envs::optimal_return(&experiment.env)?.map(|best| best - 1e-6);
+    }
+    Ok(config)
+}
+
+fn load_teacher(
+    experiment: &Experiment,
+    from: &Path,
+    dir: &Path,
+    device: Device,
+) -> Result<Teacher> {
     let (card, policy) = load_checkpoint(from, device)?;
     if card.env != experiment.env {
         bail!(
@@ -198,11 +243,17 @@ fn distill_students(
     let (train, holdout) = buffer.split_holdout(config.holdout_fraction);
     summary.distill_states = buffer.len();
     summary.collect_seconds = start.elapsed().as_secs_f64();
-    tracing::info!(states = buffer.len(), seconds = summary.collect_seconds, "collected teacher states");
+    tracing::info!(
+        states = buffer.len(),
+        seconds = summary.collect_seconds,
+        "collected teacher states"
+    );
 
     for (index, student) in experiment.students.iter().enumerate() {
         if interrupted() {
-            bail!(Interrupted { saved: "the teacher and the finished students are saved".into() });
+            bail!(Interrupted {
+                saved: "the teacher and the finished students are saved".into()
+            });
         }
         let student_dir = dir.join("students").join(&student.name);
         let writer = SummaryWriter::create(&student_dir)?;
@@ -225,9 +276,17 @@ fn distill_students(
                 return Err(error.into());
             }
         };
-        let card = ModelCard::new("student", experiment.env.clone(), fitted.policy.spec().clone());
+        let card = ModelCard::new(
+            "student",
+            experiment.env.clone(),
+            fitted.policy.spec().clone(),
+        );
         save_checkpoint(&student_dir, &card, &fitted.policy)?;
-        let stats: EvalStats = evaluate(&fitted.policy, &experiment.env, &final_eval_config(experiment))?;
+        let stats: EvalStats = evaluate(
+            &fitted.policy,
+            &experiment.env,
+            &final_eval_config(experiment),
+        )?;
 
         let step = config.steps as i64;
         let writer = observer.writer();
@@ -250,7 +309,7 @@ fn distill_students(
             return_std: stats.summary.std,
             return_ci95: stats.summary.ci95,
             episodes: stats.returns.len(),
-            retention: if teacher_return != 0.0 { stats.summary.mean / teacher_return } else { f64::NAN },
+            retention: (teacher_return > 0.0).then(|| stats.summary.mean / teacher_return),
             agreement: fitted.agreement,
             loss: config.loss.name().into(),
             temperature: config.temperature,
@@ -260,7 +319,9 @@ fn distill_students(
         writer.add_text("summary", &student_text(&line), step)?;
         observer.finish()?;
         if interrupted() {
-            bail!(Interrupted { saved: format!("students up to {} are saved", student.name) });
+            bail!(Interrupted {
+                saved: format!("students up to {} are saved", student.name)
+            });
         }
         tracing::info!(
             student = %line.name,
@@ -279,10 +340,16 @@ fn common_hparams(experiment: &Experiment, role: &str, card: &ModelCard) -> Vec<
     vec![
         ("role".into(), HParam::Text(role.into())),
         ("env".into(), HParam::Text(experiment.env.id.clone())),
-        ("hidden".into(), HParam::Text(format!("{:?}", card.mlp.hidden))),
+        (
+            "hidden".into(),
+            HParam::Text(format!("{:?}", card.mlp.hidden)),
+        ),
         ("params".into(), HParam::Number(card.params as f64)),
         ("seed".into(), HParam::Number(experiment.seed as f64)),
-        ("distill_states".into(), HParam::Number(experiment.distill.states as f64)),
+        (
+            "distill_states".into(),
+            HParam::Number(experiment.distill.states as f64),
+        ),
         ("collection".into(), HParam::Text("teacher".into())),
     ]
 }
@@ -298,14 +365,13 @@ fn teacher_text(t: &TeacherSummary) -> String {
 fn student_text(s: &StudentSummary) -> String {
     format!(
         "student {} {:?}: {} params ({:.1}× smaller), return {:.2} ± {:.2}, \
-         {:.1} % of the teacher's, agreement {:.1} %",
+         agreement {:.1} %",
         s.name,
         s.hidden,
         s.params,
         s.compression,
         s.return_mean,
         s.return_ci95,
-        100.0 * s.retention,
         100.0 * s.agreement
     )
 }

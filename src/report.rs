@@ -80,8 +80,9 @@ pub struct StudentSummary {
     pub return_ci95: f64,
     /// Episodes of the final evaluation.
     pub episodes: usize,
-    /// Student mean return ÷ teacher mean return.
-    pub retention: f64,
+    /// Student mean return ÷ teacher mean return; absent (`null`) when the teacher's mean
+    /// return is not positive, where the ratio means nothing.
+    pub retention: Option<f64>,
     /// Fraction of held-out states where the student's greedy action is the teacher's.
     pub agreement: f64,
     /// Distillation loss (`kl`, `nll`, `mse`).
@@ -97,7 +98,10 @@ pub struct StudentSummary {
 impl RunSummary {
     /// The summary as a Markdown table a person reads.
     pub fn to_markdown(&self) -> String {
-        let mut out = format!("# {} — {} (seed {})\n\n", self.experiment, self.env, self.seed);
+        let mut out = format!(
+            "# {} — {} (seed {})\n\n",
+            self.experiment, self.env, self.seed
+        );
         if let Some(optimal) = self.optimal_return {
             out += &format!("Optimal return (dynamic programming): {optimal:.3}\n\n");
         }
@@ -111,7 +115,7 @@ impl RunSummary {
         );
         for s in &self.students {
             out += &format!(
-                "| {} | {:?} | {} | {:.1}× | {:.2} ± {:.2} | {:.2} | {:.1} % | {:.1} % | {:.2} |\n",
+                "| {} | {:?} | {} | {:.1}× | {:.2} ± {:.2} | {:.2} | {} | {:.1} % | {:.2} |\n",
                 s.name,
                 s.hidden,
                 s.params,
@@ -119,12 +123,14 @@ impl RunSummary {
                 s.return_mean,
                 s.return_ci95,
                 s.return_std,
-                100.0 * s.retention,
+                s.retention
+                    .map_or("—".into(), |r| format!("{:.1} %", 100.0 * r)),
                 100.0 * s.agreement,
                 s.train_seconds
             );
         }
-        out += &format!(
+        out +=
+            &format!(
             "\nTeacher: {} env steps, {} gradient steps{}. Students: {} loss, τ = {}, {} states \
              collected by the {} in {:.2} s. Evaluation: {} greedy episodes each, the same seeds \
              for every policy. Whole run: {:.1} s.\n",

@@ -54,6 +54,11 @@ pub struct EnvSpec {
     /// Replaces the id's time limit (at least 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_episode_steps: Option<u32>,
+    /// GridWorld only: reward of every step that does not reach a goal (default: the map's
+    /// own, 0 for FourRooms and map files). A negative value makes the undiscounted return
+    /// measure path length. The Gymnasium ids keep Gymnasium's rewards and refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_reward: Option<f64>,
 }
 
 impl EnvSpec {
@@ -66,6 +71,7 @@ impl EnvSpec {
             is_slippery: None,
             observation: None,
             max_episode_steps: None,
+            step_reward: None,
         }
     }
 }
@@ -134,7 +140,19 @@ fn build(spec: &EnvSpec) -> Result<Built, EnvError> {
             "use a positive step limit, or leave it out for the id's default".into(),
         ));
     }
+    if !spec.step_reward.is_none_or(f64::is_finite) {
+        return Err(bad(
+            "step_reward",
+            format!("{:?}", spec.step_reward),
+            "use a finite number".into(),
+        ));
+    }
+    let step_reward = || refuse("step_reward", spec.step_reward.map(|v| v.to_string()));
     let grid = |env: GridWorld, slippery_default: bool, default_limit: Option<u32>| {
+        let env = match spec.step_reward {
+            Some(reward) if spec.id == "GridWorld" => env.with_step_reward(reward),
+            _ => env,
+        };
         Built::Grid(
             env.with_slippery(spec.is_slippery.unwrap_or(slippery_default))
                 .with_observation(spec.observation.unwrap_or_default())
@@ -148,6 +166,7 @@ fn build(spec: &EnvSpec) -> Result<Built, EnvError> {
             map_file()?;
             refuse("is_slippery", spec.is_slippery.map(|v| v.to_string()))?;
             refuse("observation", spec.observation.map(|v| format!("{v:?}")))?;
+            step_reward()?;
             let limit = spec
                 .max_episode_steps
                 .unwrap_or(cartpole::MAX_EPISODE_STEPS);
@@ -157,6 +176,7 @@ fn build(spec: &EnvSpec) -> Result<Built, EnvError> {
         }
         "FrozenLake-v1" => {
             map_file()?;
+            step_reward()?;
             let which = match spec.map.as_deref() {
                 None | Some("4x4") => BuiltinMap::FrozenLake4x4,
                 Some("8x8") => BuiltinMap::FrozenLake8x8,
@@ -180,6 +200,7 @@ fn build(spec: &EnvSpec) -> Result<Built, EnvError> {
         "CliffWalking-v1" => {
             map()?;
             map_file()?;
+            step_reward()?;
             let env = GridWorld::builtin(BuiltinMap::CliffWalking)?.with_id("CliffWalking-v1");
             Ok(grid(env, false, None))
         }

@@ -89,14 +89,21 @@ pub fn load_checkpoint(dir: &Path, device: Device) -> Result<(ModelCard, MlpPoli
 
     let weights_path = dir.join("model.safetensors");
     let bytes = std::fs::read(&weights_path).map_err(|e| CoreError::io(&weights_path, e))?;
-    let tensors = SafeTensors::deserialize(&bytes)
-        .map_err(|e| fail(weights_path.clone(), format!("not a readable safetensors file: {e}")))?;
+    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| {
+        fail(
+            weights_path.clone(),
+            format!("not a readable safetensors file: {e}"),
+        )
+    })?;
 
     let policy = MlpPolicy::new(card.mlp.clone(), device, 0);
     let mut expected = policy.var_store().variables();
     for name in tensors.names() {
         if !expected.contains_key(name) {
-            let message = format!("unexpected tensor `{name}`: model.json describes {:?}", card.mlp);
+            let message = format!(
+                "unexpected tensor `{name}`: model.json describes {:?}",
+                card.mlp
+            );
             return Err(fail(weights_path, message));
         }
     }
@@ -105,9 +112,9 @@ pub fn load_checkpoint(dir: &Path, device: Device) -> Result<(ModelCard, MlpPoli
     names.sort();
     for name in names {
         let var = expected.get_mut(&name).expect("the name was just listed");
-        let view = tensors.tensor(&name).map_err(|_| {
-            fail(weights_path.clone(), format!("tensor `{name}` is missing"))
-        })?;
+        let view = tensors
+            .tensor(&name)
+            .map_err(|_| fail(weights_path.clone(), format!("tensor `{name}` is missing")))?;
         let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
         if view.dtype() != Dtype::F32 || shape != var.size() {
             let message = format!(
@@ -123,7 +130,9 @@ pub fn load_checkpoint(dir: &Path, device: Device) -> Result<(ModelCard, MlpPoli
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        let source = Tensor::from_slice(&values).view(shape.as_slice()).to_device(device);
+        let source = Tensor::from_slice(&values)
+            .view(shape.as_slice())
+            .to_device(device);
         tch::no_grad(|| var.copy_(&source));
     }
     Ok((card, policy))
@@ -143,7 +152,11 @@ mod tests {
     #[test]
     fn round_trip_keeps_every_weight_and_the_card() {
         let dir = temp_dir("roundtrip");
-        let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![7, 3] };
+        let spec = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![7, 3],
+        };
         let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 9);
         let card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
         save_checkpoint(&dir, &card, &policy).unwrap();
@@ -169,14 +182,21 @@ mod tests {
     #[test]
     fn a_card_that_contradicts_the_weights_is_refused_by_name() {
         let dir = temp_dir("contradiction");
-        let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![8] };
+        let spec = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![8],
+        };
         let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
         let mut card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
         save_checkpoint(&dir, &card, &policy).unwrap();
         card.mlp.hidden = vec![16];
         let json = serde_json::to_string(&card).unwrap();
         std::fs::write(dir.join("model.json"), json).unwrap();
-        let message = load_checkpoint(&dir, Device::Cpu).err().unwrap().to_string();
+        let message = load_checkpoint(&dir, Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(message.contains("layers.0.bias"), "{message}");
         assert!(message.contains("[16]"), "{message}");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -185,15 +205,25 @@ mod tests {
     #[test]
     fn truncated_weights_are_refused() {
         let dir = temp_dir("truncated");
-        let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![8] };
+        let spec = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![8],
+        };
         let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
         let card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
         save_checkpoint(&dir, &card, &policy).unwrap();
         let path = dir.join("model.safetensors");
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
-        let message = load_checkpoint(&dir, Device::Cpu).err().unwrap().to_string();
-        assert!(message.contains("not a readable safetensors file"), "{message}");
+        let message = load_checkpoint(&dir, Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("not a readable safetensors file"),
+            "{message}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

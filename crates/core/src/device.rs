@@ -5,7 +5,10 @@ use tch::Device;
 
 /// Parses `cpu`, `cuda` or `cuda:N`, refusing CUDA when libtorch sees no GPU.
 pub fn parse_device(name: &str) -> Result<Device, CoreError> {
-    let refuse = |message: String| CoreError::Device { device: name.to_string(), message };
+    let refuse = |message: String| CoreError::Device {
+        device: name.to_string(),
+        message,
+    };
     let device = match name {
         "cpu" => return Ok(Device::Cpu),
         "cuda" => Device::Cuda(0),

@@ -49,7 +49,10 @@ pub fn evaluate(
 
     let mut obs = vec![0f32; n * obs_dim];
     for (i, env) in envs.iter_mut().enumerate() {
-        env.reset(Some(config.seed.wrapping_add(i as u64)), &mut obs[i * obs_dim..][..obs_dim]);
+        env.reset(
+            Some(config.seed.wrapping_add(i as u64)),
+            &mut obs[i * obs_dim..][..obs_dim],
+        );
     }
     let mut returns = vec![0f64; n];
     let mut lengths = vec![0u32; n];
@@ -78,7 +81,11 @@ pub fn evaluate(
         active = still_active;
     }
     let summary = mean_std_ci95(&returns);
-    Ok(EvalStats { returns, lengths, summary })
+    Ok(EvalStats {
+        returns,
+        lengths,
+        summary,
+    })
 }
 
 #[cfg(test)]
@@ -99,7 +106,10 @@ mod tests {
 
     #[test]
     fn every_episode_is_played_once_and_independently() {
-        let config = EvalConfig { episodes: 50, seed: 11 };
+        let config = EvalConfig {
+            episodes: 50,
+            seed: 11,
+        };
         let stats = evaluate(&Constant(1), &EnvSpec::new("CartPole-v1"), &config).unwrap();
         assert_eq!(stats.returns.len(), 50);
         // Pushing one way topples the pole in 8–11 steps from any start in ±0.05, and CartPole
@@ -114,7 +124,10 @@ mod tests {
 
     #[test]
     fn same_seed_same_returns() {
-        let config = EvalConfig { episodes: 20, seed: 5 };
+        let config = EvalConfig {
+            episodes: 20,
+            seed: 5,
+        };
         let spec = EnvSpec::new("CartPole-v1");
         let a = evaluate(&Constant(0), &spec, &config).unwrap();
         let b = evaluate(&Constant(0), &spec, &config).unwrap();

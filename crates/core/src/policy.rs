@@ -28,7 +28,10 @@ impl MlpSpec {
 
     /// Number of trainable parameters (weights and biases).
     pub fn params(&self) -> usize {
-        self.widths().windows(2).map(|pair| pair[0] * pair[1] + pair[1]).sum()
+        self.widths()
+            .windows(2)
+            .map(|pair| pair[0] * pair[1] + pair[1])
+            .sum()
     }
 }
 
@@ -67,12 +70,19 @@ impl MlpPolicy {
             .windows(2)
             .enumerate()
             .map(|(i, pair)| {
-                let layer = nn::linear(&root / i, pair[0] as i64, pair[1] as i64, Default::default());
+                let layer = nn::linear(
+                    &root / i,
+                    pair[0] as i64,
+                    pair[1] as i64,
+                    Default::default(),
+                );
                 let bound = 1.0 / (pair[0] as f32).sqrt();
                 let weights = layer.ws.numel();
-                let values: Vec<f32> =
-                    (0..weights + pair[1]).map(|_| rng.random_range(-bound..bound)).collect();
-                let ws = Tensor::from_slice(&values[..weights]).view([pair[1] as i64, pair[0] as i64]);
+                let values: Vec<f32> = (0..weights + pair[1])
+                    .map(|_| rng.random_range(-bound..bound))
+                    .collect();
+                let ws =
+                    Tensor::from_slice(&values[..weights]).view([pair[1] as i64, pair[0] as i64]);
                 let bs = Tensor::from_slice(&values[weights..]);
                 tch::no_grad(|| {
                     layer.ws.shallow_clone().copy_(&ws);
@@ -147,7 +157,10 @@ impl GreedyPolicy for MlpPolicy {
     }
 
     fn act(&self, observations: &[f32], actions: &mut [usize]) {
-        let best = self.scores(observations).argmax(1, false).to_kind(Kind::Int64);
+        let best = self
+            .scores(observations)
+            .argmax(1, false)
+            .to_kind(Kind::Int64);
         let best = Vec::<i64>::try_from(best.to_device(Device::Cpu))
             .expect("an int64 CPU tensor converts to Vec<i64>");
         for (slot, action) in actions.iter_mut().zip(best) {
@@ -162,25 +175,49 @@ mod tests {
 
     #[test]
     fn parameter_count_of_the_default_teacher_and_a_tiny_student() {
-        let teacher = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![256, 256] };
+        let teacher = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![256, 256],
+        };
         assert_eq!(teacher.params(), 67_586);
-        let student = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![16] };
+        let student = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![16],
+        };
         assert_eq!(student.params(), 114);
-        let linear = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![] };
+        let linear = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![],
+        };
         assert_eq!(linear.params(), 10);
     }
 
     #[test]
     fn var_store_matches_the_spec_and_pytorch_names() {
         let policy = MlpPolicy::new(
-            MlpSpec { obs_dim: 3, n_actions: 2, hidden: vec![5] },
+            MlpSpec {
+                obs_dim: 3,
+                n_actions: 2,
+                hidden: vec![5],
+            },
             Device::Cpu,
             0,
         );
         let vars = policy.var_store().variables();
         let mut names: Vec<_> = vars.keys().cloned().collect();
         names.sort();
-        assert_eq!(names, ["layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight"]);
+        assert_eq!(
+            names,
+            [
+                "layers.0.bias",
+                "layers.0.weight",
+                "layers.1.bias",
+                "layers.1.weight"
+            ]
+        );
         assert_eq!(vars["layers.0.weight"].size(), [5, 3]);
         let total: i64 = vars.values().map(|t| t.numel() as i64).sum();
         assert_eq!(total as usize, policy.spec().params());
@@ -188,7 +225,11 @@ mod tests {
 
     #[test]
     fn same_init_seed_gives_the_same_network() {
-        let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![8] };
+        let spec = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![8],
+        };
         let a = MlpPolicy::new(spec.clone(), Device::Cpu, 3);
         let b = MlpPolicy::new(spec.clone(), Device::Cpu, 3);
         let c = MlpPolicy::new(spec, Device::Cpu, 4);

@@ -19,12 +19,20 @@ pub struct Summary {
 pub fn mean_std_ci95(values: &[f64]) -> Summary {
     let n = values.len() as f64;
     if values.is_empty() {
-        return Summary { mean: 0.0, std: 0.0, ci95: 0.0 };
+        return Summary {
+            mean: 0.0,
+            std: 0.0,
+            ci95: 0.0,
+        };
     }
     let mean = values.iter().sum::<f64>() / n;
     let squares = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>();
     let std = (squares / n).sqrt();
-    let ci95 = if values.len() < 2 { 0.0 } else { 1.96 * (squares / (n - 1.0)).sqrt() / n.sqrt() };
+    let ci95 = if values.len() < 2 {
+        0.0
+    } else {
+        1.96 * (squares / (n - 1.0)).sqrt() / n.sqrt()
+    };
     Summary { mean, std, ci95 }
 }
 

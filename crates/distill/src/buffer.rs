@@ -12,7 +12,12 @@ pub struct DistillBuffer {
 impl DistillBuffer {
     /// An empty buffer.
     pub fn new(obs_dim: usize, n_actions: usize) -> Self {
-        DistillBuffer { obs_dim, n_actions, obs: Vec::new(), teacher_q: Vec::new() }
+        DistillBuffer {
+            obs_dim,
+            n_actions,
+            obs: Vec::new(),
+            teacher_q: Vec::new(),
+        }
     }
 
     /// Length of one observation.
@@ -57,9 +62,17 @@ impl DistillBuffer {
     pub fn split_holdout(&self, fraction: f64) -> (DistillBuffer, DistillBuffer) {
         let mut train = DistillBuffer::new(self.obs_dim, self.n_actions);
         let mut holdout = DistillBuffer::new(self.obs_dim, self.n_actions);
-        let every = if fraction > 0.0 { (1.0 / fraction).round().max(1.0) as usize } else { 0 };
+        let every = if fraction > 0.0 {
+            (1.0 / fraction).round().max(1.0) as usize
+        } else {
+            0
+        };
         for i in 0..self.len() {
-            let target = if every > 0 && i % every == every - 1 { &mut holdout } else { &mut train };
+            let target = if every > 0 && i % every == every - 1 {
+                &mut holdout
+            } else {
+                &mut train
+            };
             target.push(self.obs(i), self.teacher_q(i));
         }
         (train, holdout)

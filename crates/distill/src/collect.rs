@@ -37,7 +37,10 @@ pub fn collect_from_teacher(
     let mut rng = ChaCha8Rng::seed_from_u64(derive(seed, Stream::Collect, 0));
     let mut obs = vec![0f32; n * d];
     for (i, env) in envs.iter_mut().enumerate() {
-        env.reset(Some(derive(seed, Stream::Collect, 1 + i as u64)), &mut obs[i * d..][..d]);
+        env.reset(
+            Some(derive(seed, Stream::Collect, 1 + i as u64)),
+            &mut obs[i * d..][..d],
+        );
     }
 
     let mut buffer = DistillBuffer::new(d, n_actions);
@@ -78,11 +81,19 @@ mod tests {
 
     #[test]
     fn every_stored_label_is_the_teachers_q_vector_of_its_own_state() {
-        let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![16] };
+        let spec = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![16],
+        };
         let teacher = MlpPolicy::new(spec, tch::Device::Cpu, 5);
-        let config = DistillConfig { states: 777, collect_envs: 8, ..DistillConfig::default() };
-        let buffer = collect_from_teacher(&teacher, &EnvSpec::new("CartPole-v1"), &config, 1)
-            .unwrap();
+        let config = DistillConfig {
+            states: 777,
+            collect_envs: 8,
+            ..DistillConfig::default()
+        };
+        let buffer =
+            collect_from_teacher(&teacher, &EnvSpec::new("CartPole-v1"), &config, 1).unwrap();
         assert_eq!(buffer.len(), 777);
         // Recompute the labels from the stored states in a shuffled order.
         let mut order: Vec<usize> = (0..buffer.len()).collect();
@@ -99,7 +110,10 @@ mod tests {
             let fresh = &relabelled[row * 2..row * 2 + 2];
             let stored = buffer.teacher_q(i);
             for (a, b) in fresh.iter().zip(stored) {
-                assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "state {i}: {fresh:?} vs {stored:?}");
+                assert!(
+                    (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                    "state {i}: {fresh:?} vs {stored:?}"
+                );
             }
         }
     }

@@ -83,7 +83,11 @@ impl DistillConfig {
     /// Checks every value's range, naming the first offending key.
     pub fn validate(&self) -> Result<(), DistillError> {
         let fail = |key: &str, value: String, expected| {
-            Err(DistillError::Config { key: format!("distill.{key}"), value, expected })
+            Err(DistillError::Config {
+                key: format!("distill.{key}"),
+                value,
+                expected,
+            })
         };
         let counts = [
             ("states", self.states as u64),
@@ -97,13 +101,25 @@ impl DistillConfig {
             }
         }
         if !(self.temperature > 0.0 && self.temperature.is_finite()) {
-            return fail("temperature", self.temperature.to_string(), "must be positive");
+            return fail(
+                "temperature",
+                self.temperature.to_string(),
+                "must be positive",
+            );
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return fail("learning_rate", self.learning_rate.to_string(), "must be positive");
+            return fail(
+                "learning_rate",
+                self.learning_rate.to_string(),
+                "must be positive",
+            );
         }
         if !(0.0..=1.0).contains(&self.collect_epsilon) {
-            return fail("collect_epsilon", self.collect_epsilon.to_string(), "must be in [0, 1]");
+            return fail(
+                "collect_epsilon",
+                self.collect_epsilon.to_string(),
+                "must be in [0, 1]",
+            );
         }
         if !(0.0..0.5).contains(&self.holdout_fraction) {
             let value = self.holdout_fraction.to_string();
@@ -117,7 +133,10 @@ impl StudentSpec {
     /// Checks the name and widths; `index` locates the student in the experiment file.
     pub fn validate(&self, index: usize) -> Result<(), DistillError> {
         let name_ok = !self.name.is_empty()
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !name_ok {
             return Err(DistillError::Config {
                 key: format!("students[{index}].name"),
@@ -143,11 +162,20 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_bad_values_name_their_key() {
         DistillConfig::default().validate().unwrap();
-        let config = DistillConfig { temperature: 0.0, ..DistillConfig::default() };
+        let config = DistillConfig {
+            temperature: 0.0,
+            ..DistillConfig::default()
+        };
         let message = config.validate().unwrap_err().to_string();
         assert_eq!(message, "distill.temperature = 0: must be positive");
-        let student = StudentSpec { name: "a/b".into(), hidden: vec![4] };
+        let student = StudentSpec {
+            name: "a/b".into(),
+            hidden: vec![4],
+        };
         let message = student.validate(2).unwrap_err().to_string();
-        assert!(message.starts_with("students[2].name = \"a/b\""), "{message}");
+        assert!(
+            message.starts_with("students[2].name = \"a/b\""),
+            "{message}"
+        );
     }
 }

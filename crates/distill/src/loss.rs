@@ -35,7 +35,9 @@ pub fn kl_loss(student_logits: &Tensor, teacher_q: &Tensor, temperature: f64) ->
 pub fn nll_loss(student_logits: &Tensor, teacher_q: &Tensor) -> Tensor {
     let teacher_actions = teacher_q.argmax(1, true);
     let student_log_p = student_logits.log_softmax(1, Kind::Float);
-    -student_log_p.gather(1, &teacher_actions, false).mean(Kind::Float)
+    -student_log_p
+        .gather(1, &teacher_actions, false)
+        .mean(Kind::Float)
 }
 
 /// Squared error summed over actions, averaged over the batch.
@@ -44,7 +46,9 @@ pub fn nll_loss(student_logits: &Tensor, teacher_q: &Tensor) -> Tensor {
 /// `student_outputs`, `teacher_q`: `[batch, n_actions]` → scalar.
 pub fn mse_loss(student_outputs: &Tensor, teacher_q: &Tensor) -> Tensor {
     let error = student_outputs - teacher_q;
-    (&error * &error).sum_dim_intlist([1].as_slice(), false, Kind::Float).mean(Kind::Float)
+    (&error * &error)
+        .sum_dim_intlist([1].as_slice(), false, Kind::Float)
+        .mean(Kind::Float)
 }
 
 /// The loss `loss` names, with `temperature` used by `kl` only.
@@ -73,9 +77,17 @@ mod tests {
         // Teacher [1, 0] at τ = 1 against a uniform student:
         // KL(teacher ‖ student) = 0.1109441, while KL(student ‖ teacher) would be 0.1201145.
         let forward = kl_loss(&rows(&[0.0, 0.0], 2), &rows(&[1.0, 0.0], 2), 1.0);
-        assert!((value(&forward) - 0.110_944_1).abs() < 1e-6, "{}", value(&forward));
+        assert!(
+            (value(&forward) - 0.110_944_1).abs() < 1e-6,
+            "{}",
+            value(&forward)
+        );
         let swapped = kl_loss(&rows(&[1.0, 0.0], 2), &rows(&[0.0, 0.0], 2), 1.0);
-        assert!((value(&swapped) - 0.120_114_5).abs() < 1e-6, "{}", value(&swapped));
+        assert!(
+            (value(&swapped) - 0.120_114_5).abs() < 1e-6,
+            "{}",
+            value(&swapped)
+        );
     }
 
     #[test]
@@ -124,7 +136,10 @@ mod tests {
         let nll = value(&nll_loss(&rows(&[0.0, 0.0], 2), &rows(&[1.0, 2.0], 2)));
         assert!((nll - std::f64::consts::LN_2).abs() < 1e-6);
         // Errors [1, 2] and [0, 3]: squared sums 5 and 9, mean 7.
-        let mse = value(&mse_loss(&rows(&[1.0, 2.0, 0.0, 3.0], 2), &rows(&[0.0; 4], 2)));
+        let mse = value(&mse_loss(
+            &rows(&[1.0, 2.0, 0.0, 3.0], 2),
+            &rows(&[0.0; 4], 2),
+        ));
         assert_eq!(mse, 7.0);
     }
 }

@@ -42,14 +42,22 @@ pub fn fit_student(
 ) -> Result<StudentOutcome, DistillError> {
     let start = Instant::now();
     let (d, a) = (train.obs_dim() as i64, train.n_actions() as i64);
-    let spec = MlpSpec { obs_dim: train.obs_dim(), n_actions: train.n_actions(), hidden: hidden.to_vec() };
+    let spec = MlpSpec {
+        obs_dim: train.obs_dim(),
+        n_actions: train.n_actions(),
+        hidden: hidden.to_vec(),
+    };
     let policy = MlpPolicy::new(spec, device, derive(seed, Stream::Init, 100 + index));
     let mut optimizer = nn::Adam::default().build(policy.var_store(), config.learning_rate)?;
     let mut rng = ChaCha8Rng::seed_from_u64(derive(seed, Stream::Distill, index));
 
     // The whole training set lives on the device; minibatches are index selections.
-    let all_obs = Tensor::from_slice(train.all_obs()).view([-1, d]).to_device(device);
-    let all_q = Tensor::from_slice(train.all_teacher_q()).view([-1, a]).to_device(device);
+    let all_obs = Tensor::from_slice(train.all_obs())
+        .view([-1, d])
+        .to_device(device);
+    let all_q = Tensor::from_slice(train.all_teacher_q())
+        .view([-1, a])
+        .to_device(device);
     let mut indices = vec![0i64; config.batch_size];
     let (mut loss_sum, mut loss_count, mut final_loss) = (0.0, 0u64, f64::NAN);
 
@@ -63,12 +71,21 @@ pub fn fit_student(
         let picks = Tensor::from_slice(&indices).to_device(device);
         let obs = all_obs.index_select(0, &picks);
         let teacher_q = all_q.index_select(0, &picks);
-        let loss = distill_loss(config.loss, &policy.forward(&obs), &teacher_q, config.temperature);
+        let loss = distill_loss(
+            config.loss,
+            &policy.forward(&obs),
+            &teacher_q,
+            config.temperature,
+        );
         optimizer.backward_step(&loss);
 
         let value = loss.double_value(&[]);
         if !value.is_finite() {
-            return Err(DistillError::Diverged { student: name.into(), step, loss: value });
+            return Err(DistillError::Diverged {
+                student: name.into(),
+                step,
+                loss: value,
+            });
         }
         loss_sum += value;
         loss_count += 1;
@@ -82,7 +99,12 @@ pub fn fit_student(
     }
     let agreement = agreement(&policy, holdout);
     observer.scalar("distill/agreement", agreement, config.steps);
-    Ok(StudentOutcome { policy, agreement, final_loss, seconds: start.elapsed().as_secs_f64() })
+    Ok(StudentOutcome {
+        policy,
+        agreement,
+        final_loss,
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// Fraction of the states in `buffer` where `policy`'s greedy action is the teacher's.
@@ -91,8 +113,13 @@ pub fn agreement(policy: &MlpPolicy, buffer: &DistillBuffer) -> f64 {
         return f64::NAN;
     }
     let n_actions = buffer.n_actions();
-    let scores = Vec::<f32>::try_from(policy.scores(buffer.all_obs()).to_device(Device::Cpu).view([-1]))
-        .expect("a float CPU tensor converts to Vec<f32>");
+    let scores = Vec::<f32>::try_from(
+        policy
+            .scores(buffer.all_obs())
+            .to_device(Device::Cpu)
+            .view([-1]),
+    )
+    .expect("a float CPU tensor converts to Vec<f32>");
     let same = (0..buffer.len())
         .filter(|&i| argmax(&scores[i * n_actions..][..n_actions]) == argmax(buffer.teacher_q(i)))
         .count();
@@ -116,10 +143,22 @@ mod tests {
             buffer.push(&[x, y], &q);
         }
         let (train, holdout) = buffer.split_holdout(0.1);
-        let config = DistillConfig { steps: 500, ..DistillConfig::default() };
-        let outcome =
-            fit_student("t", &[8], &train, &holdout, &config, Device::Cpu, 0, 0, &mut NoObserver)
-                .unwrap();
+        let config = DistillConfig {
+            steps: 500,
+            ..DistillConfig::default()
+        };
+        let outcome = fit_student(
+            "t",
+            &[8],
+            &train,
+            &holdout,
+            &config,
+            Device::Cpu,
+            0,
+            0,
+            &mut NoObserver,
+        )
+        .unwrap();
         assert!(outcome.agreement >= 0.97, "agreement {}", outcome.agreement);
         assert!(outcome.final_loss.is_finite());
     }

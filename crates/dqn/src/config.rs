@@ -85,7 +85,13 @@ impl Default for DqnConfig {
 impl DqnConfig {
     /// Checks every value's range, naming the first offending key.
     pub fn validate(&self) -> Result<(), DqnError> {
-        let fail = |key, value: String, expected| Err(DqnError::Config { key, value, expected });
+        let fail = |key, value: String, expected| {
+            Err(DqnError::Config {
+                key,
+                value,
+                expected,
+            })
+        };
         let positive_counts: [(&'static str, u64); 6] = [
             ("total_steps", self.total_steps),
             ("num_envs", self.num_envs as u64),
@@ -100,16 +106,28 @@ impl DqnConfig {
             }
         }
         if self.hidden.contains(&0) {
-            return fail("hidden", format!("{:?}", self.hidden), "every width must be at least 1");
+            return fail(
+                "hidden",
+                format!("{:?}", self.hidden),
+                "every width must be at least 1",
+            );
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return fail("learning_rate", self.learning_rate.to_string(), "must be positive");
+            return fail(
+                "learning_rate",
+                self.learning_rate.to_string(),
+                "must be positive",
+            );
         }
         if !(self.gamma > 0.0 && self.gamma <= 1.0) {
             return fail("gamma", self.gamma.to_string(), "must be in (0, 1]");
         }
         if !(self.target_tau > 0.0 && self.target_tau <= 1.0) {
-            return fail("target_tau", self.target_tau.to_string(), "must be in (0, 1]");
+            return fail(
+                "target_tau",
+                self.target_tau.to_string(),
+                "must be in (0, 1]",
+            );
         }
         let fractions = [
             ("exploration_fraction", self.exploration_fraction),
@@ -121,11 +139,19 @@ impl DqnConfig {
                 return fail(key, value.to_string(), "must be in [0, 1]");
             }
         }
-        if !(self.max_grad_norm > 0.0) {
-            return fail("max_grad_norm", self.max_grad_norm.to_string(), "must be positive");
+        if self.max_grad_norm.is_nan() || self.max_grad_norm <= 0.0 {
+            return fail(
+                "max_grad_norm",
+                self.max_grad_norm.to_string(),
+                "must be positive",
+            );
         }
         if self.eval_interval > 0 && self.eval_episodes == 0 {
-            return fail("eval_episodes", "0".into(), "must be at least 1 when eval_interval > 0");
+            return fail(
+                "eval_episodes",
+                "0".into(),
+                "must be at least 1 when eval_interval > 0",
+            );
         }
         Ok(())
     }
@@ -142,11 +168,20 @@ mod tests {
 
     #[test]
     fn out_of_range_values_name_their_key() {
-        let config = DqnConfig { gamma: 1.5, ..DqnConfig::default() };
+        let config = DqnConfig {
+            gamma: 1.5,
+            ..DqnConfig::default()
+        };
         let message = config.validate().unwrap_err().to_string();
         assert_eq!(message, "teacher.gamma = 1.5: must be in (0, 1]");
-        let config = DqnConfig { exploration_final_eps: -0.1, ..DqnConfig::default() };
+        let config = DqnConfig {
+            exploration_final_eps: -0.1,
+            ..DqnConfig::default()
+        };
         let message = config.validate().unwrap_err().to_string();
-        assert_eq!(message, "teacher.exploration_final_eps = -0.1: must be in [0, 1]");
+        assert_eq!(
+            message,
+            "teacher.exploration_final_eps = -0.1: must be in [0, 1]"
+        );
     }
 }

@@ -108,10 +108,14 @@ impl ReplayBuffer {
         for _ in 0..size {
             let i = rng.random_range(0..self.len);
             batch.obs.extend_from_slice(&self.obs[i * d..(i + 1) * d]);
-            batch.next_obs.extend_from_slice(&self.next_obs[i * d..(i + 1) * d]);
+            batch
+                .next_obs
+                .extend_from_slice(&self.next_obs[i * d..(i + 1) * d]);
             batch.actions.push(self.actions[i]);
             batch.rewards.push(self.rewards[i]);
-            batch.terminated.push(if self.terminated[i] { 1.0 } else { 0.0 });
+            batch
+                .terminated
+                .push(if self.terminated[i] { 1.0 } else { 0.0 });
             batch.truncated.push(self.truncated[i]);
         }
     }

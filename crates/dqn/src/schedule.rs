@@ -34,11 +34,23 @@ mod tests {
     #[test]
     fn epsilon_follows_the_env_step_clock() {
         // SB3's CartPole setting: 1.0 → 0.04 over 16 % of 50 000 steps = 8 000 steps.
-        let eps = LinearSchedule { start: 1.0, end: 0.04, duration: 8_000 };
+        let eps = LinearSchedule {
+            start: 1.0,
+            end: 0.04,
+            duration: 8_000,
+        };
         assert_eq!(eps.value(0), 1.0);
         assert_eq!(eps.value(4_000), 0.52);
         assert_eq!(eps.value(8_000), 0.04);
         assert_eq!(eps.value(50_000), 0.04);
-        assert_eq!(LinearSchedule { start: 1.0, end: 0.1, duration: 0 }.value(0), 0.1);
+        assert_eq!(
+            LinearSchedule {
+                start: 1.0,
+                end: 0.1,
+                duration: 0
+            }
+            .value(0),
+            0.1
+        );
     }
 }

@@ -12,7 +12,12 @@ use tch::{Kind, Tensor};
 ///
 /// # Shapes
 /// `rewards`, `terminated` (0 or 1), `next_values`: `[batch]` → `[batch]`.
-pub fn td_targets(rewards: &Tensor, terminated: &Tensor, next_values: &Tensor, gamma: f64) -> Tensor {
+pub fn td_targets(
+    rewards: &Tensor,
+    terminated: &Tensor,
+    next_values: &Tensor,
+    gamma: f64,
+) -> Tensor {
     let alive = terminated.ones_like() - terminated;
     rewards + next_values * alive * gamma
 }
@@ -64,6 +69,9 @@ mod tests {
         // Plain: the target network's own maximum.
         assert_eq!(values(&next_state_values(&target_q, None)), [5.0, 3.0]);
         // Double: online picks action 0 then 1; target scores them 1 and 2.
-        assert_eq!(values(&next_state_values(&target_q, Some(&online_q))), [1.0, 2.0]);
+        assert_eq!(
+            values(&next_state_values(&target_q, Some(&online_q))),
+            [1.0, 2.0]
+        );
     }
 }

@@ -13,6 +13,8 @@ use tch::{Device, Kind, Reduction, Tensor};
 
 /// Gradient steps between two `losses/*` points in the log.
 const LOSS_LOG_INTERVAL: u64 = 100;
+/// Environment steps between two `charts/epsilon` points.
+const EPSILON_LOG_INTERVAL: u64 = 1_000;
 
 /// What training produced.
 pub struct TrainOutcome {
@@ -99,7 +101,11 @@ pub fn train(
             observer.scalar("eval/return_mean", mean, learner.env_steps);
             observer.scalar("eval/return_std", stats.summary.std, learner.env_steps);
             let elapsed = start.elapsed().as_secs_f64();
-            observer.scalar("time/sps", learner.env_steps as f64 / elapsed, learner.env_steps);
+            observer.scalar(
+                "time/sps",
+                learner.env_steps as f64 / elapsed,
+                learner.env_steps,
+            );
             if best_eval.is_none_or(|b| mean > b) {
                 best_eval = Some(mean);
                 best.copy_from(&learner.online)?;
@@ -175,7 +181,11 @@ impl<'a> Learner<'a> {
             env.reset(Some(env_seed), &mut obs[i * obs_dim..(i + 1) * obs_dim]);
         }
 
-        let mlp = MlpSpec { obs_dim, n_actions, hidden: config.hidden.clone() };
+        let mlp = MlpSpec {
+            obs_dim,
+            n_actions,
+            hidden: config.hidden.clone(),
+        };
         let online = MlpPolicy::new(mlp.clone(), device, derive(seed, Stream::Init, 0));
         let mut target = MlpPolicy::new(mlp, device, derive(seed, Stream::Init, 1));
         target.copy_from(&online)?;
@@ -218,7 +228,9 @@ impl<'a> Learner<'a> {
     fn act_and_store(&mut self, observer: &mut dyn Observer) -> Result<(), DqnError> {
         let d = self.obs_dim;
         let epsilon = self.epsilon.value(self.env_steps);
-        observer.scalar("charts/epsilon", epsilon, self.env_steps);
+        if self.env_steps % EPSILON_LOG_INTERVAL < self.envs.len() as u64 {
+            observer.scalar("charts/epsilon", epsilon, self.env_steps);
+        }
         for flag in self.explore.iter_mut() {
             *flag = self.explore_rng.random::<f64>() < epsilon;
         }
@@ -247,7 +259,11 @@ impl<'a> Learner<'a> {
             self.episode_returns[i] += step.reward;
             self.episode_lengths[i] += 1;
             if step.done() {
-                observer.scalar("charts/episodic_return", self.episode_returns[i], self.env_steps);
+                observer.scalar(
+                    "charts/episodic_return",
+                    self.episode_returns[i],
+                    self.env_steps,
+                );
                 let length = self.episode_lengths[i] as f64;
                 observer.scalar("charts/episodic_length", length, self.env_steps);
                 self.episode_returns[i] = 0.0;
@@ -281,10 +297,15 @@ impl<'a> Learner<'a> {
         let config = self.config;
         let (b, d) = (config.batch_size as i64, self.obs_dim as i64);
         let device = self.online.device();
-        self.buffer.sample_into(config.batch_size, &mut self.replay_rng, &mut self.batch);
+        self.buffer
+            .sample_into(config.batch_size, &mut self.replay_rng, &mut self.batch);
         let batch = &self.batch;
-        let obs = Tensor::from_slice(&batch.obs).view([b, d]).to_device(device);
-        let next_obs = Tensor::from_slice(&batch.next_obs).view([b, d]).to_device(device);
+        let obs = Tensor::from_slice(&batch.obs)
+            .view([b, d])
+            .to_device(device);
+        let next_obs = Tensor::from_slice(&batch.next_obs)
+            .view([b, d])
+            .to_device(device);
         let actions = Tensor::from_slice(&batch.actions).to_device(device);
         let rewards = Tensor::from_slice(&batch.rewards).to_device(device);
         let terminated = Tensor::from_slice(&batch.terminated).to_device(device);
@@ -302,7 +323,8 @@ impl<'a> Learner<'a> {
         let q_all = self.online.forward(&obs);
         let q_taken = q_all.gather(1, &actions.unsqueeze(1), false).squeeze_dim(1);
         let loss = q_taken.huber_loss(&targets, Reduction::Mean, 1.0);
-        self.optimizer.backward_step_clip_norm(&loss, config.max_grad_norm);
+        self.optimizer
+            .backward_step_clip_norm(&loss, config.max_grad_norm);
         self.gradient_steps += 1;
 
         let loss_value = loss.double_value(&[]);
@@ -317,7 +339,11 @@ impl<'a> Learner<'a> {
         self.loss_count += 1;
         if self.gradient_steps % LOSS_LOG_INTERVAL == 0 {
             let mean_q = q_all.detach().mean(Kind::Float).double_value(&[]);
-            observer.scalar("losses/td_loss", self.loss_sum / self.loss_count as f64, self.env_steps);
+            observer.scalar(
+                "losses/td_loss",
+                self.loss_sum / self.loss_count as f64,
+                self.env_steps,
+            );
             observer.scalar("losses/q_values", mean_q, self.env_steps);
             self.loss_sum = 0.0;
             self.loss_count = 0;

@@ -1,0 +1,174 @@
+//! The whole pipeline through the binary on a CI-sized experiment: teacher, students,
+//! evaluation, run directory, summary and TensorBoard files read back by TensorBoard itself.
+
+mod common;
+
+use common::{retort, scratch, tb_check};
+use serde_json::Value;
+
+/// A uniformly random CartPole policy averages about 22 steps per episode.
+const RANDOM_CARTPOLE_RETURN: f64 = 22.0;
+
+#[test]
+fn ci_experiment_runs_end_to_end_and_the_teacher_beats_random_play() {
+    let dir = scratch("pipeline").join("run");
+    let out = retort(&["run", "experiments/ci.toml", "--out", dir.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "retort run failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("tensorboard --logdir {}", dir.display())),
+        "{stdout}"
+    );
+
+    // The run directory of the documented layout.
+    for file in [
+        "config.toml",
+        "summary.json",
+        "summary.md",
+        "teacher/model.safetensors",
+        "teacher/model.json",
+        "students/h16/model.safetensors",
+        "students/h16/model.json",
+        "students/h4/model.json",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} is missing");
+    }
+
+    // summary.json in the documented schema.
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["env"], "CartPole-v1");
+    assert_eq!(summary["seed"], 0);
+    let teacher = &summary["teacher"];
+    assert_eq!(teacher["params"], 4 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2);
+    assert_eq!(teacher["episodes"], 30);
+    for key in ["return_mean", "return_std", "env_steps", "train_seconds"] {
+        assert!(teacher[key].is_number(), "teacher.{key} missing");
+    }
+    let teacher_return = teacher["return_mean"].as_f64().unwrap();
+    assert!(
+        teacher_return >= 5.0 * RANDOM_CARTPOLE_RETURN,
+        "teacher return {teacher_return} is not far above random play"
+    );
+    let students = summary["students"].as_array().unwrap();
+    let names: Vec<_> = students
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["h16", "h4"]);
+    for s in students {
+        for key in [
+            "params",
+            "compression",
+            "return_mean",
+            "return_std",
+            "agreement",
+            "train_seconds",
+        ] {
+            assert!(s[key].is_number(), "student.{key} missing in {s}");
+        }
+        assert_eq!(s["loss"], "kl");
+        assert_eq!(s["collection"], "teacher");
+        assert_eq!(s["episodes"], 30);
+        let compression = s["compression"].as_f64().unwrap();
+        let expected = teacher["params"].as_f64().unwrap() / s["params"].as_f64().unwrap();
+        assert!((compression - expected).abs() < 1e-9);
+    }
+    assert_eq!(students[1]["params"], 4 * 4 + 4 + 4 * 2 + 2);
+
+    // Every event file passes TensorBoard's CRC checks, and each run has its tags.
+    let tb = tb_check(&dir);
+    let runs = &tb["runs"];
+    let scalars = |run: &str| -> Vec<String> {
+        runs[run]["scalars"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let teacher_tags = scalars("teacher");
+    for tag in [
+        "charts/episodic_return",
+        "losses/td_loss",
+        "eval/return_mean",
+        "eval/final_return_mean",
+    ] {
+        assert!(
+            teacher_tags.iter().any(|t| t == tag),
+            "teacher lacks {tag}: {teacher_tags:?}"
+        );
+    }
+    for student in ["students/h16", "students/h4"] {
+        let tags = scalars(student);
+        for tag in [
+            "distill/loss",
+            "distill/kl",
+            "distill/agreement",
+            "eval/return_mean",
+        ] {
+            assert!(
+                tags.iter().any(|t| t == tag),
+                "{student} lacks {tag}: {tags:?}"
+            );
+        }
+        assert_eq!(runs[student]["hparams"]["found"], true);
+        assert!(
+            runs[student]["text"]["summary"].is_object(),
+            "{student} has no text summary"
+        );
+    }
+    assert_eq!(runs["teacher"]["hparams"]["found"], true);
+
+    // A saved student is evaluated again by `retort eval`.
+    let student_dir = dir.join("students/h16");
+    let eval = retort(&["eval", student_dir.to_str().unwrap(), "--episodes", "5"]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    assert!(String::from_utf8_lossy(&eval.stdout).contains("5 episodes"));
+}
+
+#[test]
+fn same_seed_same_numbers() {
+    let base = scratch("repro");
+    let mut summaries = Vec::new();
+    for name in ["a", "b"] {
+        let dir = base.join(name);
+        let out = retort(&[
+            "train",
+            "experiments/ci.toml",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+        let mut summary: Value = serde_json::from_str(&text).unwrap();
+        // Only wall-clock fields and paths may differ.
+        summary["teacher"]["train_seconds"] = Value::Null;
+        summary["total_seconds"] = Value::Null;
+        summary["collect_seconds"] = Value::Null;
+        summary["tensorboard_logdir"] = Value::Null;
+        summaries.push(summary);
+        let weights = std::fs::read(dir.join("teacher/model.safetensors")).unwrap();
+        summaries.push(Value::String(format!(
+            "{:?}",
+            &weights[weights.len() - 64..]
+        )));
+    }
+    assert_eq!(summaries[0], summaries[2]);
+    assert_eq!(
+        summaries[1], summaries[3],
+        "teacher weights differ between identical runs"
+    );
+}
