@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+# --release shares the compiled libtorch bindings with the test build below.
+cargo clippy --workspace --all-targets --locked --quiet --release -- -D warnings
 cargo test --workspace --locked --release
