@@ -8,4 +8,4 @@ source scripts/env.sh
 cargo build --release --locked --quiet
 experiment=${1:-experiments/cartpole.toml}
 shift || true
-exec target/release/retort run "$experiment" "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/retort" run "$experiment" "$@"

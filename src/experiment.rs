@@ -85,6 +85,12 @@ impl Experiment {
             .with_context(|| format!("cannot read experiment file {}", path.display()))?;
         let mut experiment: Experiment = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))?;
+        // A map file is found beside the experiment file that names it, wherever retort runs.
+        if let Some(map) = experiment.env.map_file.as_mut().filter(|m| m.is_relative()) {
+            if let Some(folder) = path.parent() {
+                *map = folder.join(&*map);
+            }
+        }
         if experiment.name.is_empty() {
             let stem = path
                 .file_stem()
@@ -117,7 +123,8 @@ impl Experiment {
                 );
             }
         }
-        retort_envs::make(&self.env).map_err(|e| anyhow::anyhow!("[env]: {e}"))?;
+        let env = retort_envs::make(&self.env).map_err(|e| anyhow::anyhow!("[env]: {e}"))?;
+        self.teacher.check_buffer_memory(env.obs_dim())?;
         Ok(())
     }
 

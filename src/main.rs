@@ -43,11 +43,11 @@ struct RunArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// `cpu`, `cuda` or `cuda:N` (overrides the experiment's `device`).
-    #[arg(long)]
+    #[arg(long, value_parser = device_name)]
     device: Option<String>,
     /// libtorch threads (overrides the experiment's `threads`).
-    #[arg(long)]
-    threads: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 #[derive(Subcommand)]
@@ -69,15 +69,26 @@ enum Command {
         /// A checkpoint directory (holding model.json and model.safetensors).
         checkpoint: PathBuf,
         /// Number of episodes, each in its own environment copy.
-        #[arg(long, default_value_t = 100)]
-        episodes: usize,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+        episodes: u32,
         /// Episode i is reset with seed `seed + i`.
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// `cpu`, `cuda` or `cuda:N`.
-        #[arg(long, default_value = "cpu")]
+        #[arg(long, default_value = "cpu", value_parser = device_name)]
         device: String,
     },
+}
+
+/// Accepts the device names retort knows, so that a typo is a usage error; whether the device
+/// exists is checked later.
+fn device_name(name: &str) -> Result<String, String> {
+    let cuda_index = name.strip_prefix("cuda:").map(str::parse::<usize>);
+    if name == "cpu" || name == "cuda" || matches!(cuda_index, Some(Ok(_))) {
+        Ok(name.to_string())
+    } else {
+        Err("expected `cpu`, `cuda` or `cuda:N`".into())
+    }
 }
 
 fn main() -> ExitCode {
@@ -93,8 +104,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
+            // Libraries often repeat their source's text in their own; print each text once.
+            let mut shown = error.to_string();
             for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown += &text;
+                }
             }
             ExitCode::from(exit_code(&error))
         }
@@ -161,7 +178,7 @@ fn run(args: &RunArgs, stages: Stages) -> Result<()> {
         experiment.device = device.clone();
     }
     if let Some(threads) = args.threads {
-        experiment.threads = threads;
+        experiment.threads = threads.into();
     }
     experiment.validate()?;
     // Refuse a bad device before creating anything on disk.
@@ -176,8 +193,14 @@ fn run(args: &RunArgs, stages: Stages) -> Result<()> {
             utc_timestamp()
         )),
     };
-    prepare_run_dir(&dir)?;
-    let summary = pipeline::run(&experiment, &dir, stages)?;
+    let created = prepare_run_dir(&dir)?;
+    let summary = match pipeline::run(&experiment, &dir, stages) {
+        Ok(summary) => summary,
+        Err(error) => {
+            discard_unfinished_run(&dir, created, &error);
+            return Err(error);
+        }
+    };
     println!("{}", summary.to_markdown());
     println!("run directory: {}", dir.display());
     println!(
@@ -187,9 +210,25 @@ fn run(args: &RunArgs, stages: Stages) -> Result<()> {
     Ok(())
 }
 
+/// Removes the run directory of a run that failed before it saved any checkpoint, so that bad
+/// input leaves nothing behind. Runs that diverged or were interrupted keep their directory:
+/// its TensorBoard curves show what happened, and its checkpoints what was finished.
+fn discard_unfinished_run(dir: &Path, created: bool, error: &anyhow::Error) {
+    let code = exit_code(error);
+    let has_checkpoint = dir.join("teacher/model.json").exists();
+    if created && code == EXIT_FAILURE && !has_checkpoint {
+        if let Err(e) = std::fs::remove_dir_all(dir) {
+            tracing::warn!(
+                "could not remove the unfinished run directory {}: {e}",
+                dir.display()
+            );
+        }
+    }
+}
+
 /// Creates the run directory, refusing one that already holds files: a run never mixes its
-/// files with another's.
-fn prepare_run_dir(dir: &Path) -> Result<()> {
+/// files with another's. Returns whether this call created it.
+fn prepare_run_dir(dir: &Path) -> Result<bool> {
     if dir.exists() {
         let mut entries = std::fs::read_dir(dir).with_context(|| {
             format!(
@@ -205,14 +244,14 @@ fn prepare_run_dir(dir: &Path) -> Result<()> {
             );
         }
     }
+    let created = !dir.exists();
     std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory {}", dir.display()))
+        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    Ok(created)
 }
 
-fn eval(checkpoint: &Path, episodes: usize, seed: u64, device: &str) -> Result<()> {
-    if episodes == 0 {
-        bail!("--episodes 0: evaluate at least one episode");
-    }
+fn eval(checkpoint: &Path, episodes: u32, seed: u64, device: &str) -> Result<()> {
+    let episodes = episodes as usize;
     let device = retort_core::parse_device(device)?;
     retort_core::set_threads(1);
     let (card, policy) = retort_core::load_checkpoint(checkpoint, device)?;

@@ -64,6 +64,7 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunSum
     let mut summary = RunSummary {
         experiment: experiment.name.clone(),
         env: experiment.env.id.clone(),
+        env_spec: experiment.env.clone(),
         seed: experiment.seed,
         device: experiment.device.clone(),
         optimal_return: retort_envs::optimal_return(&experiment.env)?,
@@ -204,12 +205,13 @@ fn load_teacher(
 ) -> Result<Teacher> {
     let (card, policy) = load_checkpoint(from, device)?;
     if card.env != experiment.env {
+        let show = |spec| serde_json::to_string(spec).expect("an env spec serialises");
         bail!(
-            "checkpoint {} was trained on {:?}, but the experiment's [env] is {:?}; \
+            "checkpoint {} was trained on {}, but the experiment's [env] is {}; \
              pass a teacher of the same environment",
             from.display(),
-            card.env,
-            experiment.env
+            show(&card.env),
+            show(&experiment.env)
         );
     }
     let stats = evaluate(&policy, &experiment.env, &final_eval_config(experiment))?;

@@ -14,6 +14,8 @@ pub struct RunSummary {
     pub experiment: String,
     /// Environment id.
     pub env: String,
+    /// The whole `[env]` table (map, slip, observation, …).
+    pub env_spec: retort_envs::EnvSpec,
     /// The run's seed.
     pub seed: u64,
     /// Device the networks ran on.
@@ -133,7 +135,8 @@ impl RunSummary {
             &format!(
             "\nTeacher: {} env steps, {} gradient steps{}. Students: {} loss, τ = {}, {} states \
              collected by the {} in {:.2} s. Evaluation: {} greedy episodes each, the same seeds \
-             for every policy. Whole run: {:.1} s.\n",
+             for every policy. Retention is a student's mean return over the teacher's, shown \
+             only when the teacher's is positive. Whole run: {:.1} s.\n",
             t.env_steps,
             t.gradient_steps,
             match t.solved_at_env_step {

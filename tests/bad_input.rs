@@ -146,8 +146,65 @@ fn eval_of_a_missing_checkpoint_says_what_to_pass() {
 
 #[test]
 fn cli_misuse_is_a_usage_error() {
-    let out = retort(&["fly"]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = retort(&["run", "experiments/ci.toml", "--bogus"]);
-    assert_eq!(out.status.code(), Some(2));
+    for args in [
+        &["fly"][..],
+        &["run", "experiments/ci.toml", "--bogus"],
+        &["run", "experiments/ci.toml", "--device", "tpu"],
+        &["run", "experiments/ci.toml", "--threads", "0"],
+        &["eval", "x", "--episodes", "0"],
+    ] {
+        let out = retort(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn a_replay_buffer_larger_than_memory_is_refused_and_leaves_nothing() {
+    let stderr = run_bad(
+        "hugebuffer",
+        &format!("{CARTPOLE}[teacher]\nbuffer_size = 100000000000\n"),
+    );
+    assert!(
+        stderr.contains("teacher.buffer_size = 100000000000"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn distilling_from_a_teacher_of_another_env_leaves_nothing() {
+    // A real, briefly trained FrozenLake teacher…
+    let dir = scratch("wrongteacher");
+    let experiment = dir.join("lake.toml");
+    let lake = "[env]\nid = \"FrozenLake-v1\"\n[teacher]\nhidden = [8]\ntotal_steps = 300\n\
+                learning_starts = 100\neval_interval = 0\n[eval]\nepisodes = 2\n";
+    std::fs::write(&experiment, lake).unwrap();
+    let teacher_run = dir.join("lake");
+    let out = retort(&[
+        "train",
+        experiment.to_str().unwrap(),
+        "--out",
+        teacher_run.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // …offered to a CartPole experiment.
+    let out_dir = dir.join("out");
+    let teacher = teacher_run.join("teacher");
+    let out = retort(&[
+        "distill",
+        "experiments/ci.toml",
+        "--teacher",
+        teacher.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(r#"{"id":"FrozenLake-v1"}"#), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out_dir.exists(), "the run directory was left behind");
 }

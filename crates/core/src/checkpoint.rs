@@ -70,12 +70,20 @@ fn rename(from: &Path, to: &Path) -> Result<(), CoreError> {
 /// Reads a checkpoint directory written by [`save_checkpoint`].
 pub fn load_checkpoint(dir: &Path, device: Device) -> Result<(ModelCard, MlpPolicy), CoreError> {
     let fail = |path: PathBuf, message: String| CoreError::Checkpoint { path, message };
+    const EXPECTED: &str = "pass a folder holding model.json and model.safetensors \
+                            (a run's teacher/ or students/<name>/)";
     if !dir.is_dir() {
-        let message = "no such directory; pass a folder holding model.json and \
-                       model.safetensors (a run's teacher/ or students/<name>/)";
-        return Err(fail(dir.into(), message.into()));
+        let what = if dir.exists() {
+            "not a directory"
+        } else {
+            "no such directory"
+        };
+        return Err(fail(dir.into(), format!("{what}; {EXPECTED}")));
     }
     let card_path = dir.join("model.json");
+    if !card_path.is_file() {
+        return Err(fail(dir.into(), format!("no model.json here; {EXPECTED}")));
+    }
     let text = std::fs::read_to_string(&card_path).map_err(|e| CoreError::io(&card_path, e))?;
     let card: ModelCard = serde_json::from_str(&text)
         .map_err(|e| fail(card_path.clone(), format!("not a retort model card: {e}")))?;

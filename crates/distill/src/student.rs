@@ -5,10 +5,9 @@ use crate::{distill_loss, DistillBuffer, DistillConfig, DistillError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use retort_core::seed::{derive, Stream};
-use retort_core::{MlpPolicy, MlpSpec, Observer};
+use retort_core::{AdamConfig, MlpPolicy, MlpSpec, Observer, Optimizer};
 use std::time::Instant;
-use tch::nn::OptimizerConfig;
-use tch::{nn, Device, Tensor};
+use tch::{Device, Tensor};
 
 /// Gradient steps between two `distill/loss` points in the log.
 const LOSS_LOG_INTERVAL: u64 = 100;
@@ -48,7 +47,7 @@ pub fn fit_student(
         hidden: hidden.to_vec(),
     };
     let policy = MlpPolicy::new(spec, device, derive(seed, Stream::Init, 100 + index));
-    let mut optimizer = nn::Adam::default().build(policy.var_store(), config.learning_rate)?;
+    let mut optimizer = Optimizer::adam(policy.var_store(), AdamConfig::new(config.learning_rate))?;
     let mut rng = ChaCha8Rng::seed_from_u64(derive(seed, Stream::Distill, index));
 
     // The whole training set lives on the device; minibatches are index selections.

@@ -1,5 +1,5 @@
 //! Times the pieces of one DQN gradient step (temporary profiling aid).
-use retort_core::{MlpPolicy, MlpSpec};
+use retort_core::{Adam, AdamConfig, MlpPolicy, MlpSpec};
 use std::time::Instant;
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Reduction, Tensor};
@@ -18,6 +18,15 @@ fn main() {
     let online = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
     let target = MlpPolicy::new(spec, Device::Cpu, 1);
     let mut opt = nn::Adam::default().build(online.var_store(), 1e-3).unwrap();
+    let fused = std::env::var_os("FUSED").is_some();
+    let mut ours = Adam::new(
+        online.var_store(),
+        AdamConfig {
+            max_grad_norm: Some(10.0),
+            ..AdamConfig::new(1e-3)
+        },
+    )
+    .unwrap();
     let obs: Vec<f32> = (0..256).map(|i| (i as f32).sin()).collect();
     let acts: Vec<i64> = (0..64).map(|i| i % 2).collect();
     let rew = vec![1f32; 64];
@@ -38,12 +47,22 @@ fn main() {
             .squeeze_dim(1);
         let loss = q.huber_loss(&tgt, Reduction::Mean, 1.0);
         let d = Instant::now();
-        opt.zero_grad();
+        if fused {
+            ours.zero_grad()
+        } else {
+            opt.zero_grad()
+        };
         loss.backward();
         let e = Instant::now();
-        opt.clip_grad_norm(10.0);
+        if !fused {
+            opt.clip_grad_norm(10.0)
+        };
         let f = Instant::now();
-        opt.step();
+        if fused {
+            ours.step();
+        } else {
+            opt.step()
+        };
         let g = Instant::now();
         let _ = loss.double_value(&[]);
         for (k, (x, y)) in [(a, b), (b, c), (c, d), (d, e), (e, f), (f, g)]

@@ -1,6 +1,6 @@
 //! Hyperparameters of the teacher.
 
-use crate::DqnError;
+use crate::{DqnError, ReplayBuffer};
 use serde::{Deserialize, Serialize};
 
 /// Everything that decides how the teacher trains. Every field has a default; the defaults
@@ -155,6 +155,30 @@ impl DqnConfig {
         }
         Ok(())
     }
+}
+
+impl DqnConfig {
+    /// Refuses a replay buffer larger than the machine's memory for observations of length
+    /// `obs_dim`. Such a buffer may still be granted by the kernel's overcommit and then kill
+    /// the process once filled, so it is refused before training starts.
+    pub fn check_buffer_memory(&self, obs_dim: usize) -> Result<(), DqnError> {
+        let bytes = ReplayBuffer::bytes_needed(self.buffer_size, obs_dim);
+        if physical_memory().is_some_and(|total| bytes > u128::from(total)) {
+            return Err(DqnError::BufferTooLarge {
+                capacity: self.buffer_size,
+                bytes,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Total physical memory in bytes, where the system tells (Linux `/proc/meminfo`).
+fn physical_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 #[cfg(test)]

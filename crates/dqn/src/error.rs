@@ -13,6 +13,17 @@ pub enum DqnError {
         /// What is allowed.
         expected: &'static str,
     },
+    /// The replay buffer does not fit in memory.
+    #[error(
+        "teacher.buffer_size = {capacity}: the replay buffer needs {bytes} bytes, which cannot \
+         be allocated; lower teacher.buffer_size"
+    )]
+    BufferTooLarge {
+        /// The capacity asked for.
+        capacity: usize,
+        /// Bytes it would take.
+        bytes: u128,
+    },
     /// The loss or the Q-values stopped being finite.
     #[error(
         "training diverged at env step {env_step} (gradient step {gradient_step}): {what}; \

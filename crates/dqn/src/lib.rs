@@ -31,5 +31,5 @@ pub use config::DqnConfig;
 pub use error::DqnError;
 pub use replay::{Batch, ReplayBuffer, Transition};
 pub use schedule::LinearSchedule;
-pub use target::td_targets;
+pub use target::{td_loss, td_targets};
 pub use trainer::{train, Timings, TrainOutcome};

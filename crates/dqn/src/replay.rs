@@ -55,19 +55,33 @@ pub struct ReplayBuffer {
 
 impl ReplayBuffer {
     /// An empty buffer for `capacity` transitions of observations of length `obs_dim`.
+    ///
+    /// # Panics
+    /// If the memory cannot be allocated; [`ReplayBuffer::try_new`] reports that instead.
     pub fn new(capacity: usize, obs_dim: usize) -> Self {
-        ReplayBuffer {
+        Self::try_new(capacity, obs_dim).expect("replay buffer allocation")
+    }
+
+    /// An empty buffer, or `None` when its memory (about `capacity · (8 · obs_dim + 14)`
+    /// bytes) cannot be allocated.
+    pub fn try_new(capacity: usize, obs_dim: usize) -> Option<Self> {
+        Some(ReplayBuffer {
             obs_dim,
             capacity,
             len: 0,
             next: 0,
-            obs: vec![0.0; capacity * obs_dim],
-            next_obs: vec![0.0; capacity * obs_dim],
-            actions: vec![0; capacity],
-            rewards: vec![0.0; capacity],
-            terminated: vec![false; capacity],
-            truncated: vec![false; capacity],
-        }
+            obs: zeroed(capacity.checked_mul(obs_dim)?)?,
+            next_obs: zeroed(capacity * obs_dim)?,
+            actions: zeroed(capacity)?,
+            rewards: zeroed(capacity)?,
+            terminated: zeroed(capacity)?,
+            truncated: zeroed(capacity)?,
+        })
+    }
+
+    /// Bytes a buffer of `capacity` transitions takes.
+    pub fn bytes_needed(capacity: usize, obs_dim: usize) -> u128 {
+        capacity as u128 * (8 * obs_dim as u128 + 8 + 4 + 2)
     }
 
     /// Number of transitions stored (at most the capacity).
@@ -121,6 +135,14 @@ impl ReplayBuffer {
     }
 }
 
+/// A vector of `n` default values, or `None` if the allocation fails.
+fn zeroed<T: Clone + Default>(n: usize) -> Option<Vec<T>> {
+    let mut values = Vec::new();
+    values.try_reserve_exact(n).ok()?;
+    values.resize(n, T::default());
+    Some(values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +160,12 @@ mod tests {
             terminated: k % 3 == 0,
             truncated: k % 5 == 0,
         });
+    }
+
+    #[test]
+    fn an_impossible_capacity_is_refused_not_aborted() {
+        assert!(ReplayBuffer::try_new(usize::MAX / 2, 4).is_none());
+        assert!(ReplayBuffer::try_new(1 << 50, 1).is_none());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The temporal-difference target.
 
-use tch::{Kind, Tensor};
+use tch::{Kind, Reduction, Tensor};
 
 /// `r + γ · (1 − terminated) · v(s')` for a batch of transitions.
 ///
@@ -20,6 +20,19 @@ pub fn td_targets(
 ) -> Tensor {
     let alive = terminated.ones_like() - terminated;
     rewards + next_values * alive * gamma
+}
+
+/// The Huber loss (δ = 1) between the Q-values of the actions taken and their TD targets,
+/// averaged over the batch.
+///
+/// Quadratic for errors below 1 and linear above, so a single surprising transition moves the
+/// network by a bounded amount: each sample's gradient is its error clipped to [−1, 1], over
+/// the batch size.
+///
+/// # Shapes
+/// `q_taken`, `targets`: `[batch]` → scalar.
+pub fn td_loss(q_taken: &Tensor, targets: &Tensor) -> Tensor {
+    q_taken.huber_loss(targets, Reduction::Mean, 1.0)
 }
 
 /// The value of each next state under the target network.
@@ -60,6 +73,21 @@ mod tests {
         let next_values = Tensor::from_slice(&[10f32, 10.0, 10.0]);
         let targets = td_targets(&rewards, &terminated, &next_values, 0.9);
         assert_eq!(values(&targets), [10.0, 10.0, 1.0]);
+    }
+
+    #[test]
+    fn huber_loss_is_quadratic_near_zero_and_its_gradient_is_clipped() {
+        // Errors 0.5, 3 and −2: losses ½·0.25, 3 − ½, 2 − ½; mean 4.125 / 3 = 1.375.
+        // Gradients: the errors clipped to [−1, 1] — 0.5, 1, −1 — over the batch of 3.
+        let q = Tensor::from_slice(&[0.5f32, 3.0, -2.0]).set_requires_grad(true);
+        let loss = td_loss(&q, &Tensor::zeros([3], (Kind::Float, tch::Device::Cpu)));
+        assert_eq!(loss.double_value(&[]), 1.375);
+        loss.backward();
+        let grad = values(&q.grad());
+        let expected = [0.5 / 3.0, 1.0 / 3.0, -1.0 / 3.0];
+        for (g, e) in grad.iter().zip(expected) {
+            assert!((g - e).abs() < 1e-7, "{grad:?}");
+        }
     }
 
     #[test]

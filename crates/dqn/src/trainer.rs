@@ -1,15 +1,16 @@
 //! The DQN training loop.
 
-use crate::target::next_state_values;
+use crate::target::{next_state_values, td_loss};
 use crate::{td_targets, Batch, DqnConfig, DqnError, LinearSchedule, ReplayBuffer, Transition};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use retort_core::seed::{derive, Stream};
-use retort_core::{evaluate, EvalConfig, GreedyPolicy, MlpPolicy, MlpSpec, Observer};
+use retort_core::{
+    evaluate, AdamConfig, EvalConfig, GreedyPolicy, MlpPolicy, MlpSpec, Observer, Optimizer,
+};
 use retort_envs::{make, EnvSpec};
 use std::time::Instant;
-use tch::nn::{self, OptimizerConfig};
-use tch::{Device, Kind, Reduction, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// Gradient steps between two `losses/*` points in the log.
 const LOSS_LOG_INTERVAL: u64 = 100;
@@ -142,7 +143,7 @@ struct Learner<'a> {
     n_actions: usize,
     online: MlpPolicy,
     target: MlpPolicy,
-    optimizer: nn::Optimizer,
+    optimizer: Optimizer,
     buffer: ReplayBuffer,
     batch: Batch,
     epsilon: LinearSchedule,
@@ -181,6 +182,12 @@ impl<'a> Learner<'a> {
             env.reset(Some(env_seed), &mut obs[i * obs_dim..(i + 1) * obs_dim]);
         }
 
+        config.check_buffer_memory(obs_dim)?;
+        let buffer =
+            ReplayBuffer::try_new(config.buffer_size, obs_dim).ok_or(DqnError::BufferTooLarge {
+                capacity: config.buffer_size,
+                bytes: ReplayBuffer::bytes_needed(config.buffer_size, obs_dim),
+            })?;
         let mlp = MlpSpec {
             obs_dim,
             n_actions,
@@ -189,7 +196,11 @@ impl<'a> Learner<'a> {
         let online = MlpPolicy::new(mlp.clone(), device, derive(seed, Stream::Init, 0));
         let mut target = MlpPolicy::new(mlp, device, derive(seed, Stream::Init, 1));
         target.copy_from(&online)?;
-        let optimizer = nn::Adam::default().build(online.var_store(), config.learning_rate)?;
+        let adam = AdamConfig {
+            max_grad_norm: Some(config.max_grad_norm),
+            ..AdamConfig::new(config.learning_rate)
+        };
+        let optimizer = Optimizer::adam(online.var_store(), adam)?;
         let duration = (config.exploration_fraction * config.total_steps as f64) as u64;
         Ok(Learner {
             config,
@@ -200,7 +211,7 @@ impl<'a> Learner<'a> {
             online,
             target,
             optimizer,
-            buffer: ReplayBuffer::new(config.buffer_size, obs_dim),
+            buffer,
             batch: Batch::default(),
             epsilon: LinearSchedule {
                 start: config.exploration_initial_eps,
@@ -322,9 +333,8 @@ impl<'a> Learner<'a> {
         // Huber loss between the Q-value of the action taken and its target.
         let q_all = self.online.forward(&obs);
         let q_taken = q_all.gather(1, &actions.unsqueeze(1), false).squeeze_dim(1);
-        let loss = q_taken.huber_loss(&targets, Reduction::Mean, 1.0);
-        self.optimizer
-            .backward_step_clip_norm(&loss, config.max_grad_norm);
+        let loss = td_loss(&q_taken, &targets);
+        self.optimizer.backward_step(&loss);
         self.gradient_steps += 1;
 
         let loss_value = loss.double_value(&[]);

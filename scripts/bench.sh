@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Benchmarks, printed as numbers measured in this run on this machine.
+#
+#   scripts/bench.sh [teacher|pipeline|sb3|all] [SEEDS]
+#
+# teacher   `retort train experiments/cartpole.toml` for seeds 0..SEEDS-1 (default 5), one at
+#           a time: solved or not, env steps, gradient steps, seconds, time split.
+# pipeline  the whole `retort run experiments/cartpole.toml`: wall clock and peak memory.
+# sb3       Stable-Baselines3 DQN (rl-zoo CartPole settings) for the same seeds, installed into
+#           the libtorch venv on first use, then the ratio of median training times.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/env.sh
+cargo build --release --locked --quiet
+retort="${CARGO_TARGET_DIR:-target}/release/retort"
+what=${1:-all}
+seeds=${2:-5}
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+if [[ $what == teacher || $what == all ]]; then
+    echo "== retort teacher, experiments/cartpole.toml, $seeds seeds"
+    for ((seed = 0; seed < seeds; seed++)); do
+        "$retort" train experiments/cartpole.toml --seed "$seed" \
+            --out "$scratch/teacher-$seed" >/dev/null 2>&1
+        "$RETORT_PYTHON" - "$scratch/teacher-$seed/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = s["teacher"]
+print(f"seed {s['seed']}: return {t['return_mean']:.1f}, solved at "
+      f"{t['solved_at_env_step']} env steps, {t['gradient_steps']} gradient steps, "
+      f"{t['train_seconds']:.2f} s ({t['gradient_steps'] / t['train_seconds']:.0f} updates/s)")
+PY
+    done | tee "$scratch/teacher.txt"
+    retort_median=$(grep -o '[0-9.]* s (' "$scratch/teacher.txt" | cut -d' ' -f1 | median)
+    echo "median teacher seconds: $retort_median"
+fi
+
+if [[ $what == pipeline || $what == all ]]; then
+    echo "== retort run experiments/cartpole.toml"
+    /usr/bin/time -f "wall %e s, peak RSS %M KiB" "$retort" run \
+        experiments/cartpole.toml --out "$scratch/run" 2>&1 >"$scratch/run.txt" | grep wall
+    grep '^|' "$scratch/run.txt"
+fi
+
+if [[ $what == sb3 || $what == all ]]; then
+    "$RETORT_PYTHON" -c 'import stable_baselines3' 2>/dev/null ||
+        "$RETORT_PYTHON" -m pip install --quiet stable-baselines3 gymnasium
+    echo "== Stable-Baselines3 DQN, rl-zoo CartPole-v1 settings, $seeds seeds"
+    for ((seed = 0; seed < seeds; seed++)); do
+        "$RETORT_PYTHON" benchmarks/sb3_cartpole.py "$seed"
+    done | tee "$scratch/sb3.txt"
+    sb3_median=$("$RETORT_PYTHON" -c '
+import json, sys, statistics
+print(statistics.median(json.loads(l)["train_seconds"] for l in open(sys.argv[1])))
+' "$scratch/sb3.txt")
+    echo "median SB3 training seconds: $sb3_median"
+    if [[ -n ${retort_median:-} ]]; then
+        awk -v a="$sb3_median" -v b="$retort_median" \
+            'BEGIN {printf "retort teacher is %.1fx faster than SB3 (median seconds)\n", a / b}'
+    fi
+fi
