@@ -83,8 +83,12 @@ impl Experiment {
     pub fn load(path: &Path) -> Result<Experiment> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read experiment file {}", path.display()))?;
-        let mut experiment: Experiment = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))?;
+        let mut experiment: Experiment = toml::from_str(&text).map_err(|e| {
+            let message = e.to_string();
+            let hint =
+                suggest_key(&message).map_or(String::new(), |k| format!("\ndid you mean `{k}`?"));
+            anyhow::anyhow!("{}: {}{hint}", path.display(), message.trim_end())
+        })?;
         // A map file is found beside the experiment file that names it, wherever retort runs.
         if let Some(map) = experiment.env.map_file.as_mut().filter(|m| m.is_relative()) {
             if let Some(folder) = path.parent() {
@@ -134,6 +138,41 @@ impl Experiment {
     }
 }
 
+/// For serde's "unknown field `x`, expected one of `a`, `b`, …" message, the accepted key
+/// nearest to `x` (by edit distance, at most a third of its length away).
+fn suggest_key(message: &str) -> Option<String> {
+    let rest = message.split("unknown field `").nth(1)?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let candidates = rest
+        .split("expected one of ")
+        .nth(1)
+        .or_else(|| rest.split("expected ").nth(1))?;
+    let candidates = candidates.lines().next()?;
+    candidates
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|key| (edit_distance(unknown, key), key))
+        .filter(|(distance, _)| *distance <= unknown.len().max(3) / 3)
+        .min()
+        .map(|(_, key)| key.to_string())
+}
+
+/// Levenshtein distance between two short strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,7 +180,9 @@ mod tests {
     fn parse(text: &str) -> Result<Experiment> {
         let dir = std::env::temp_dir().join(format!("retort-exp-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        let path = dir.join(format!("t{}.toml", text.len()));
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path = dir.join(format!("t{n}.toml"));
         std::fs::write(&path, text)?;
         Experiment::load(&path)
     }
@@ -162,6 +203,37 @@ mod tests {
             parse("[env]\nid = \"CartPole-v1\"\n[teacher]\nlearning_rat = 0.1\n").unwrap_err()
         );
         assert!(message.contains("learning_rat"), "{message}");
+    }
+
+    #[test]
+    fn a_misspelt_key_gets_the_nearest_valid_one() {
+        let message = format!(
+            "{:#}",
+            parse("[env]\nid = \"CartPole-v1\"\n[teacher]\nlearning_rat = 0.1\n").unwrap_err()
+        );
+        assert!(
+            message.contains("did you mean `learning_rate`?"),
+            "{message}"
+        );
+        let message = format!(
+            "{:#}",
+            parse("[env]\nid = \"CartPole-v1\"\n[distill]\nstaets = 5\n").unwrap_err()
+        );
+        assert!(message.contains("did you mean `states`?"), "{message}");
+        // Nothing close: no guess.
+        let message = format!(
+            "{:#}",
+            parse("[env]\nid = \"CartPole-v1\"\n[teacher]\nzzzzzz = 1\n").unwrap_err()
+        );
+        assert!(!message.contains("did you mean"), "{message}");
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("gamma", "gamma"), 0);
+        assert_eq!(edit_distance("gama", "gamma"), 1);
+        assert_eq!(edit_distance("staets", "states"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]
