@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks, printed as numbers measured in this run on this machine.
 #
-#   scripts/bench.sh [teacher|pipeline|sb3|all] [SEEDS]
+#   scripts/bench.sh [update|teacher|pipeline|sb3|all] [SEEDS]
 #
+# update    µs per DQN gradient step, piece by piece, with retort's fused Adam and with
+#           libtorch's, for the default 128-128 Q-network and SB3's 256-256.
 # teacher   `retort train experiments/cartpole.toml` for seeds 0..SEEDS-1 (default 5), one at
 #           a time: solved or not, env steps, gradient steps, seconds, time split.
 # pipeline  the whole `retort run experiments/cartpole.toml`: wall clock and peak memory.
@@ -12,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 cargo build --release --locked --quiet
+cargo build --release --locked --quiet -p retort-dqn --example update_cost
 retort="${CARGO_TARGET_DIR:-target}/release/retort"
 what=${1:-all}
 seeds=${2:-5}
@@ -19,6 +22,13 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+if [[ $what == update || $what == all ]]; then
+    for widths in "128 128" "256 256"; do
+        # shellcheck disable=SC2086
+        "${CARGO_TARGET_DIR:-target}/release/examples/update_cost" $widths
+    done
+fi
 
 if [[ $what == teacher || $what == all ]]; then
     echo "== retort teacher, experiments/cartpole.toml, $seeds seeds"

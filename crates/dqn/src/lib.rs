@@ -32,4 +32,4 @@ pub use error::DqnError;
 pub use replay::{Batch, ReplayBuffer, Transition};
 pub use schedule::LinearSchedule;
 pub use target::{td_loss, td_targets};
-pub use trainer::{train, Timings, TrainOutcome};
+pub use trainer::{train, update_target, Timings, TrainOutcome};

@@ -134,6 +134,24 @@ pub fn train(
     })
 }
 
+/// Moves the target network's weights towards the online network's:
+/// `target ← τ · online + (1 − τ) · target`, a plain copy when τ = 1.
+pub fn update_target(target: &mut MlpPolicy, online: &MlpPolicy, tau: f64) -> Result<(), DqnError> {
+    if tau >= 1.0 {
+        target.copy_from(online)?;
+        return Ok(());
+    }
+    let online = online.var_store().variables();
+    let mut target = target.var_store().variables();
+    tch::no_grad(|| {
+        for (name, t) in target.iter_mut() {
+            let blended = &*t * (1.0 - tau) + &online[name] * tau;
+            t.copy_(&blended);
+        }
+    });
+    Ok(())
+}
+
 /// The state of one training run: environments, networks, optimiser, buffer and counters.
 struct Learner<'a> {
     config: &'a DqnConfig,
@@ -367,19 +385,57 @@ impl<'a> Learner<'a> {
 
     /// Hard copy (`target_tau` = 1) or Polyak blend of the online weights into the target.
     fn update_target(&mut self) -> Result<(), DqnError> {
-        let tau = self.config.target_tau;
-        if tau >= 1.0 {
-            self.target.copy_from(&self.online)?;
-            return Ok(());
-        }
-        let online = self.online.var_store().variables();
-        let mut target = self.target.var_store().variables();
+        update_target(&mut self.target, &self.online, self.config.target_tau)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(value: f64) -> MlpPolicy {
+        let policy = MlpPolicy::new(
+            MlpSpec {
+                obs_dim: 2,
+                n_actions: 2,
+                hidden: vec![3],
+            },
+            Device::Cpu,
+            0,
+        );
         tch::no_grad(|| {
-            for (name, t) in target.iter_mut() {
-                let blended = &*t * (1.0 - tau) + &online[name] * tau;
-                t.copy_(&blended);
+            for (_, mut t) in policy.var_store().variables() {
+                let _ = t.fill_(value);
             }
         });
-        Ok(())
+        policy
+    }
+
+    fn all_values(policy: &MlpPolicy) -> Vec<f32> {
+        let vars = policy.var_store().variables();
+        vars.values()
+            .flat_map(|t| Vec::<f32>::try_from(t.view([-1])).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn polyak_after_three_updates_keeps_0_9_cubed_of_the_old_weights() {
+        // Target 0, online 1, τ = 0.1: after k updates the target is 1 − 0.9^k; k = 3 → 0.271.
+        let mut target = filled(0.0);
+        let online = filled(1.0);
+        for _ in 0..3 {
+            update_target(&mut target, &online, 0.1).unwrap();
+        }
+        for v in all_values(&target) {
+            assert!((v - 0.271).abs() < 1e-6, "{v}");
+        }
+    }
+
+    #[test]
+    fn tau_one_copies_exactly() {
+        let mut target = filled(0.25);
+        let online = filled(-3.5);
+        update_target(&mut target, &online, 1.0).unwrap();
+        assert!(all_values(&target).iter().all(|&v| v == -3.5));
     }
 }
