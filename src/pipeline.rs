@@ -353,6 +353,7 @@ fn common_hparams(experiment: &Experiment, role: &str, card: &ModelCard) -> Vec<
             HParam::Number(experiment.distill.states as f64),
         ),
         ("collection".into(), HParam::Text("teacher".into())),
+        ("hard_label_weight".into(), HParam::Number(experiment.distill.hard_label_weight)),
     ]
 }
 

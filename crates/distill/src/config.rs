@@ -14,6 +14,10 @@ pub enum Loss {
     Nll,
     /// Mean squared error between the student's outputs and the teacher's Q-values.
     Mse,
+    /// Hinton et al.'s knowledge distillation: T² · KL(softmax(q_teacher / T) ‖
+    /// softmax(student / T)), the temperature T on both sides, plus `hard_label_weight` times
+    /// the NLL of the teacher's greedy action.
+    Hinton,
 }
 
 impl Loss {
@@ -23,6 +27,7 @@ impl Loss {
             Loss::Kl => "kl",
             Loss::Nll => "nll",
             Loss::Mse => "mse",
+            Loss::Hinton => "hinton",
         }
     }
 }
@@ -41,8 +46,11 @@ pub struct DistillConfig {
     pub collect_epsilon: f64,
     /// The loss students are fitted with.
     pub loss: Loss,
-    /// τ, the temperature that divides the teacher's Q-values in the `kl` loss.
+    /// τ, the temperature that divides the teacher's Q-values in the `kl` loss, and T, the
+    /// temperature of both sides in the `hinton` loss.
     pub temperature: f64,
+    /// Weight of the hard-label (teacher's greedy action) term of the `hinton` loss.
+    pub hard_label_weight: f64,
     /// Gradient steps per student.
     pub steps: u64,
     /// States per gradient step.
@@ -61,6 +69,7 @@ impl Default for DistillConfig {
             collect_epsilon: 0.05,
             loss: Loss::Kl,
             temperature: 0.01,
+            hard_label_weight: 0.0,
             steps: 4_000,
             batch_size: 256,
             learning_rate: 1e-2,
@@ -113,6 +122,10 @@ impl DistillConfig {
                 self.learning_rate.to_string(),
                 "must be positive",
             );
+        }
+        if !(self.hard_label_weight >= 0.0 && self.hard_label_weight.is_finite()) {
+            let value = self.hard_label_weight.to_string();
+            return fail("hard_label_weight", value, "must be zero or positive");
         }
         if !(0.0..=1.0).contains(&self.collect_epsilon) {
             return fail(

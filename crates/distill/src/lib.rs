@@ -28,5 +28,5 @@ pub use buffer::DistillBuffer;
 pub use collect::collect_from_teacher;
 pub use config::{DistillConfig, Loss, StudentSpec};
 pub use error::DistillError;
-pub use loss::{distill_loss, kl_loss, mse_loss, nll_loss};
+pub use loss::{distill_loss, hinton_loss, kl_loss, mse_loss, nll_loss};
 pub use student::{fit_student, StudentOutcome};

@@ -51,12 +51,42 @@ pub fn mse_loss(student_outputs: &Tensor, teacher_q: &Tensor) -> Tensor {
         .mean(Kind::Float)
 }
 
-/// The loss `loss` names, with `temperature` used by `kl` only.
-pub fn distill_loss(loss: Loss, student: &Tensor, teacher_q: &Tensor, temperature: f64) -> Tensor {
+/// Hinton's distillation loss: T² · KL(softmax(q_teacher / T) ‖ softmax(student / T)) plus
+/// `hard_label_weight` · NLL of the teacher's greedy action, averaged over the batch.
+///
+/// Dividing both sides by T softens both distributions; the T² factor keeps the gradient's
+/// scale independent of T (the soft term's gradient shrinks as 1/T²).
+///
+/// # Shapes
+/// `student_logits`, `teacher_q`: `[batch, n_actions]` → scalar.
+pub fn hinton_loss(
+    student_logits: &Tensor,
+    teacher_q: &Tensor,
+    temperature: f64,
+    hard_label_weight: f64,
+) -> Tensor {
+    let soft = kl_loss(&(student_logits / temperature), teacher_q, temperature);
+    let mut loss = soft * (temperature * temperature);
+    if hard_label_weight > 0.0 {
+        loss = loss + nll_loss(student_logits, teacher_q) * hard_label_weight;
+    }
+    loss
+}
+
+/// The loss `loss` names; `temperature` is used by `kl` and `hinton`, `hard_label_weight` by
+/// `hinton`.
+pub fn distill_loss(
+    loss: Loss,
+    student: &Tensor,
+    teacher_q: &Tensor,
+    temperature: f64,
+    hard_label_weight: f64,
+) -> Tensor {
     match loss {
         Loss::Kl => kl_loss(student, teacher_q, temperature),
         Loss::Nll => nll_loss(student, teacher_q),
         Loss::Mse => mse_loss(student, teacher_q),
+        Loss::Hinton => hinton_loss(student, teacher_q, temperature, hard_label_weight),
     }
 }
 
@@ -127,6 +157,36 @@ mod tests {
         for tau in [0.01, 0.5, 1.0, 4.0] {
             let loss = value(&kl_loss(&(&q / tau), &q, tau));
             assert!(loss.abs() < 1e-6, "τ = {tau}: {loss}");
+        }
+    }
+
+    #[test]
+    fn hinton_applies_the_temperature_to_both_sides_and_scales_by_its_square() {
+        // Teacher [1, 0] and student [0, 0] at T = 2: KL(softmax([0.5, 0]) ‖ uniform)
+        // = 0.0302999, times T² = 0.1211994.
+        let loss = value(&hinton_loss(
+            &rows(&[0.0, 0.0], 2),
+            &rows(&[1.0, 0.0], 2),
+            2.0,
+            0.0,
+        ));
+        assert!((loss - 0.121_199_4).abs() < 1e-6, "{loss}");
+        // The hard-label term adds NLL of the teacher's action (ln 2 for a uniform student).
+        let with_hard = value(&hinton_loss(
+            &rows(&[0.0, 0.0], 2),
+            &rows(&[1.0, 0.0], 2),
+            2.0,
+            0.5,
+        ));
+        assert!((with_hard - (0.121_199_4 + 0.5 * std::f64::consts::LN_2)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn hinton_is_zero_when_the_student_equals_the_teacher_at_every_temperature() {
+        let q = rows(&[3.0, 1.0, -2.0], 3);
+        for t in [0.5, 1.0, 2.0, 10.0] {
+            let loss = value(&hinton_loss(&q, &q, t, 0.0));
+            assert!(loss.abs() < 1e-6, "T = {t}: {loss}");
         }
     }
 

@@ -75,6 +75,7 @@ pub fn fit_student(
             &policy.forward(&obs),
             &teacher_q,
             config.temperature,
+            config.hard_label_weight,
         );
         optimizer.backward_step(&loss);
 
