@@ -1,5 +1,6 @@
-//! Reinforcement-learning environments for retort: an exact port of Gymnasium's CartPole-v1 and a
-//! family of text-map grid worlds (FrozenLake, CliffWalking, FourRooms, your own maps).
+//! Reinforcement-learning environments for retort: exact ports of Gymnasium's CartPole-v1,
+//! MountainCar-v0 and Acrobot-v1, and a family of text-map grid worlds (FrozenLake,
+//! CliffWalking, FourRooms, your own maps).
 //!
 //! # Overview
 //!
@@ -9,12 +10,14 @@
 //! *terminated* and *truncated*). Experiments name environments with an [`EnvSpec`] (a TOML
 //! table in an experiment file) and build them with [`make`]; [`known_ids`] lists the ids.
 //!
-//! | id                | what it is                                              | module        |
-//! |-------------------|---------------------------------------------------------|---------------|
-//! | `CartPole-v1`     | Gymnasium 1.4.0 CartPole-v1, bit for bit                | [`cartpole`]  |
-//! | `FrozenLake-v1`   | Gymnasium FrozenLake-v1 (`4x4` or `8x8`, slippery)      | [`gridworld`] |
-//! | `CliffWalking-v1` | Gymnasium CliffWalking-v1 (4×12, −1 per step)           | [`gridworld`] |
-//! | `GridWorld`       | a built-in map by name (`FourRooms`, …) or a map file   | [`gridworld`] |
+//! | id                | what it is                                              | module           |
+//! |-------------------|---------------------------------------------------------|------------------|
+//! | `CartPole-v1`     | Gymnasium 1.4.0 CartPole-v1, bit for bit                | [`cartpole`]     |
+//! | `MountainCar-v0`  | Gymnasium 1.4.0 MountainCar-v0, bit for bit             | [`mountain_car`] |
+//! | `Acrobot-v1`      | Gymnasium 1.4.0 Acrobot-v1, bit for bit after each step | [`acrobot`]      |
+//! | `FrozenLake-v1`   | Gymnasium FrozenLake-v1 (`4x4` or `8x8`, slippery)      | [`gridworld`]    |
+//! | `CliffWalking-v1` | Gymnasium CliffWalking-v1 (4×12, −1 per step)           | [`gridworld`]    |
+//! | `GridWorld`       | a built-in map by name (`FourRooms`, …) or a map file   | [`gridworld`]    |
 //!
 //! The grid family has an exact oracle: [`optimal_return`] solves the finite-horizon problem by
 //! dynamic programming, so a trained agent's score can be compared with the best possible one.
@@ -51,22 +54,27 @@
 
 #![warn(missing_docs)]
 
+pub mod acrobot;
 pub mod cartpole;
 mod error;
 pub mod gridworld;
+pub mod mountain_car;
 mod registry;
 pub mod vec_env;
 
+pub use acrobot::Acrobot;
 pub use cartpole::CartPole;
 pub use error::{EnvError, MapError, MapErrorKind};
 pub use gridworld::{BuiltinMap, FiniteHorizon, GridMap, GridWorld, Rewards, Tile, ValueIteration};
+pub use mountain_car::MountainCar;
 pub use registry::{known_ids, make, optimal_return, EnvSpec, ObsKind};
 pub use vec_env::VecEnv;
 
 /// A reinforcement-learning environment with a discrete action space and a flat `f32`
 /// observation, following Gymnasium's reset/step protocol.
 pub trait Env: Send {
-    /// The environment's id, e.g. `"CartPole-v1"`, `"FrozenLake-v1"` or `"GridWorld"`.
+    /// The environment's id, e.g. `"CartPole-v1"`, `"Acrobot-v1"`, `"FrozenLake-v1"` or
+    /// `"GridWorld"`.
     fn id(&self) -> &str;
 
     /// Length of every observation this environment writes.
@@ -97,7 +105,8 @@ pub trait Env: Send {
     /// The time limit after which an episode is truncated, if any.
     fn max_episode_steps(&self) -> Option<u32>;
 
-    /// Gymnasium's `reward_threshold` where it has one (CartPole-v1: 475.0), else `None`.
+    /// Gymnasium's `reward_threshold` where it has one (CartPole-v1: 475.0, MountainCar-v0:
+    /// −110.0, Acrobot-v1: −100.0), else `None`.
     fn reward_threshold(&self) -> Option<f64>;
 }
 

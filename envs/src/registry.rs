@@ -1,7 +1,9 @@
 //! The registry: how an experiment names an environment ([`EnvSpec`]) and builds it ([`make`]).
 
+use crate::acrobot::{self, Acrobot};
 use crate::cartpole::{self, CartPole};
 use crate::gridworld::{BuiltinMap, GridMap, GridWorld};
+use crate::mountain_car::{self, MountainCar};
 use crate::{Env, EnvError};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -23,6 +25,8 @@ pub enum ObsKind {
 /// Which options each id accepts (any other option set is an error naming it):
 ///
 /// - `CartPole-v1`: only `max_episode_steps` (default 500).
+/// - `MountainCar-v0`: only `max_episode_steps` (default 200).
+/// - `Acrobot-v1`: only `max_episode_steps` (default 500).
 /// - `FrozenLake-v1`: `map` = `"4x4"` (default) or `"8x8"`; `is_slippery` (default true);
 ///   `observation` (default onehot); `max_episode_steps` (default 100).
 /// - `CliffWalking-v1`: `is_slippery` (default false), `observation`, `max_episode_steps`
@@ -76,8 +80,10 @@ impl EnvSpec {
     }
 }
 
-const KNOWN_IDS: [&str; 4] = [
+const KNOWN_IDS: [&str; 6] = [
     "CartPole-v1",
+    "MountainCar-v0",
+    "Acrobot-v1",
     "FrozenLake-v1",
     "CliffWalking-v1",
     "GridWorld",
@@ -92,22 +98,27 @@ pub fn known_ids() -> &'static [&'static str] {
 pub fn make(spec: &EnvSpec) -> Result<Box<dyn Env>, EnvError> {
     Ok(match build(spec)? {
         Built::CartPole(env) => Box::new(env),
+        Built::MountainCar(env) => Box::new(env),
+        Built::Acrobot(env) => Box::new(env),
         Built::Grid(env) => Box::new(env),
     })
 }
 
 /// Exact optimal expected undiscounted return from the start state within the environment's
-/// time limit, for the grid family ([`GridWorld::optimal_return`]); `None` for CartPole, which
-/// has no oracle. Validates the spec exactly as [`make`] does.
+/// time limit, for the grid family ([`GridWorld::optimal_return`]); `None` for the
+/// classic-control ids (CartPole, MountainCar, Acrobot), which have no oracle. Validates the
+/// spec exactly as [`make`] does.
 pub fn optimal_return(spec: &EnvSpec) -> Result<Option<f64>, EnvError> {
     Ok(match build(spec)? {
-        Built::CartPole(_) => None,
+        Built::CartPole(_) | Built::MountainCar(_) | Built::Acrobot(_) => None,
         Built::Grid(env) => Some(env.optimal_return()),
     })
 }
 
 enum Built {
     CartPole(CartPole),
+    MountainCar(MountainCar),
+    Acrobot(Acrobot),
     Grid(GridWorld),
 }
 
@@ -160,19 +171,38 @@ fn build(spec: &EnvSpec) -> Result<Built, EnvError> {
         )
     };
 
+    // The classic-control ids take only a time limit; every grid option is refused.
+    let classic_control = || -> Result<(), EnvError> {
+        map()?;
+        map_file()?;
+        refuse("is_slippery", spec.is_slippery.map(|v| v.to_string()))?;
+        refuse("observation", spec.observation.map(|v| format!("{v:?}")))?;
+        step_reward()
+    };
+
     match spec.id.as_str() {
         "CartPole-v1" => {
-            map()?;
-            map_file()?;
-            refuse("is_slippery", spec.is_slippery.map(|v| v.to_string()))?;
-            refuse("observation", spec.observation.map(|v| format!("{v:?}")))?;
-            step_reward()?;
+            classic_control()?;
             let limit = spec
                 .max_episode_steps
                 .unwrap_or(cartpole::MAX_EPISODE_STEPS);
             Ok(Built::CartPole(
                 CartPole::new().with_max_episode_steps(limit),
             ))
+        }
+        "MountainCar-v0" => {
+            classic_control()?;
+            let limit = spec
+                .max_episode_steps
+                .unwrap_or(mountain_car::MAX_EPISODE_STEPS);
+            Ok(Built::MountainCar(
+                MountainCar::new().with_max_episode_steps(limit),
+            ))
+        }
+        "Acrobot-v1" => {
+            classic_control()?;
+            let limit = spec.max_episode_steps.unwrap_or(acrobot::MAX_EPISODE_STEPS);
+            Ok(Built::Acrobot(Acrobot::new().with_max_episode_steps(limit)))
         }
         "FrozenLake-v1" => {
             map_file()?;

@@ -36,7 +36,12 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn step_and_auto_reset_do_not_allocate() {
-    let mut specs = vec![EnvSpec::new("CartPole-v1"), EnvSpec::new("FrozenLake-v1")];
+    let mut specs = vec![
+        EnvSpec::new("CartPole-v1"),
+        EnvSpec::new("MountainCar-v0"),
+        EnvSpec::new("Acrobot-v1"),
+        EnvSpec::new("FrozenLake-v1"),
+    ];
     specs.push(EnvSpec {
         map: Some("FourRooms".into()),
         ..EnvSpec::new("GridWorld")

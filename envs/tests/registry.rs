@@ -49,6 +49,16 @@ fn defaults_match_gymnasium() {
     assert_eq!(cart.max_episode_steps(), Some(500));
     assert_eq!(cart.reward_threshold(), Some(475.0));
 
+    let car = make(&spec("MountainCar-v0")).expect("mountain car");
+    assert_eq!((car.obs_dim(), car.n_actions()), (2, 3));
+    assert_eq!(car.max_episode_steps(), Some(200));
+    assert_eq!(car.reward_threshold(), Some(-110.0));
+
+    let acrobot = make(&spec("Acrobot-v1")).expect("acrobot");
+    assert_eq!((acrobot.obs_dim(), acrobot.n_actions()), (6, 3));
+    assert_eq!(acrobot.max_episode_steps(), Some(500));
+    assert_eq!(acrobot.reward_threshold(), Some(-100.0));
+
     let lake = make(&spec("FrozenLake-v1")).expect("lake");
     assert_eq!((lake.obs_dim(), lake.n_actions()), (16, 4));
     assert_eq!(lake.max_episode_steps(), Some(100));
@@ -173,6 +183,66 @@ fn options_that_do_not_apply_are_refused_by_name() {
             "{err}"
         );
         assert!(err.to_string().contains(option), "{err}");
+    }
+}
+
+#[test]
+fn classic_control_ids_take_only_a_time_limit() {
+    for id in ["MountainCar-v0", "Acrobot-v1"] {
+        let refused = [
+            (
+                EnvSpec {
+                    map: Some("4x4".into()),
+                    ..spec(id)
+                },
+                "map",
+            ),
+            (
+                EnvSpec {
+                    map_file: Some("m.txt".into()),
+                    ..spec(id)
+                },
+                "map_file",
+            ),
+            (
+                EnvSpec {
+                    is_slippery: Some(false),
+                    ..spec(id)
+                },
+                "is_slippery",
+            ),
+            (
+                EnvSpec {
+                    observation: Some(ObsKind::OneHot),
+                    ..spec(id)
+                },
+                "observation",
+            ),
+            (
+                EnvSpec {
+                    step_reward: Some(-1.0),
+                    ..spec(id)
+                },
+                "step_reward",
+            ),
+            (
+                EnvSpec {
+                    max_episode_steps: Some(0),
+                    ..spec(id)
+                },
+                "max_episode_steps",
+            ),
+        ];
+        for (s, option) in refused {
+            assert_eq!(bad_option(make(&s)).0, option, "{s:?}");
+        }
+        let limited = make(&EnvSpec {
+            max_episode_steps: Some(37),
+            ..spec(id)
+        })
+        .expect(id);
+        assert_eq!(limited.max_episode_steps(), Some(37));
+        assert_eq!(optimal_return(&spec(id)).expect("ok"), None);
     }
 }
 
