@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks, printed as numbers measured in this run on this machine.
 #
-#   scripts/bench.sh [update|teacher|pipeline|sb3|all] [SEEDS]
+#   scripts/bench.sh [envs|update|teacher|pipeline|sb3|all] [SEEDS]
 #
+# envs      environment steps/s in Rust and in Gymnasium 1.4.0 (installed into the libtorch
+#           venv on first use), side by side, with their ratio.
 # update    µs per DQN gradient step, piece by piece, with retort's fused Adam and with
 #           libtorch's, for the default 128-128 Q-network and SB3's 256-256.
 # teacher   `retort train experiments/cartpole.toml` for seeds 0..SEEDS-1 (default 5), one at
@@ -22,6 +24,12 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+if [[ $what == envs || $what == all ]]; then
+    "$RETORT_PYTHON" -c 'import gymnasium' 2>/dev/null ||
+        "$RETORT_PYTHON" -m pip install --quiet gymnasium==1.4.0
+    "$RETORT_PYTHON" scripts/bench_envs.py
+fi
 
 if [[ $what == update || $what == all ]]; then
     for widths in "128 128" "256 256"; do
@@ -57,7 +65,7 @@ fi
 
 if [[ $what == sb3 || $what == all ]]; then
     "$RETORT_PYTHON" -c 'import stable_baselines3' 2>/dev/null ||
-        "$RETORT_PYTHON" -m pip install --quiet stable-baselines3 gymnasium
+        "$RETORT_PYTHON" -m pip install --quiet stable-baselines3 gymnasium==1.4.0
     echo "== Stable-Baselines3 DQN, rl-zoo CartPole-v1 settings, $seeds seeds"
     for ((seed = 0; seed < seeds; seed++)); do
         "$RETORT_PYTHON" benchmarks/sb3_cartpole.py "$seed"
