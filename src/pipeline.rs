@@ -11,7 +11,7 @@ use retort_core::seed::{derive, Stream};
 use retort_core::{
     evaluate, load_checkpoint, save_checkpoint, EvalConfig, EvalStats, MlpPolicy, ModelCard,
 };
-use retort_distill::{collect_from_teacher, fit_student};
+use retort_distill::{collect_from_teacher, fit_student, fit_student_dagger, Collection};
 use retort_tensorboard::{HParam, SummaryWriter};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -240,16 +240,23 @@ fn distill_students(
     summary: &mut RunSummary,
 ) -> Result<()> {
     let config = &experiment.distill;
-    let start = Instant::now();
-    let buffer = collect_from_teacher(teacher, &experiment.env, config, experiment.seed)?;
-    let (train, holdout) = buffer.split_holdout(config.holdout_fraction);
-    summary.distill_states = buffer.len();
-    summary.collect_seconds = start.elapsed().as_secs_f64();
-    tracing::info!(
-        states = buffer.len(),
-        seconds = summary.collect_seconds,
-        "collected teacher states"
-    );
+    // Teacher-driven collection happens once, for every student; student-driven (DAgger)
+    // collection happens per student, inside its fitting.
+    let shared = match config.collection {
+        Collection::Teacher => {
+            let start = Instant::now();
+            let buffer = collect_from_teacher(teacher, &experiment.env, config, experiment.seed)?;
+            summary.distill_states = buffer.len();
+            summary.collect_seconds = start.elapsed().as_secs_f64();
+            tracing::info!(
+                states = buffer.len(),
+                seconds = summary.collect_seconds,
+                "collected teacher states"
+            );
+            Some(buffer.split_holdout(config.holdout_fraction))
+        }
+        Collection::Student => None,
+    };
 
     for (index, student) in experiment.students.iter().enumerate() {
         if interrupted() {
@@ -260,17 +267,33 @@ fn distill_students(
         let student_dir = dir.join("students").join(&student.name);
         let writer = SummaryWriter::create(&student_dir)?;
         let mut observer = RunObserver::new(writer, config.steps, &student.name);
-        let fitted = fit_student(
-            &student.name,
-            &student.hidden,
-            &train,
-            &holdout,
-            config,
-            device,
-            experiment.seed,
-            index as u64,
-            &mut observer,
-        );
+        let fitted = match &shared {
+            Some((train, holdout)) => fit_student(
+                &student.name,
+                &student.hidden,
+                train,
+                holdout,
+                config,
+                device,
+                experiment.seed,
+                index as u64,
+                &mut observer,
+            ),
+            None => fit_student_dagger(
+                &student.name,
+                &student.hidden,
+                teacher,
+                &experiment.env,
+                config,
+                experiment.seed,
+                index as u64,
+                &mut observer,
+            )
+            .map(|(fitted, states)| {
+                summary.distill_states = states;
+                fitted
+            }),
+        };
         let fitted = match fitted {
             Ok(fitted) => fitted,
             Err(error) => {
@@ -315,7 +338,7 @@ fn distill_students(
             agreement: fitted.agreement,
             loss: config.loss.name().into(),
             temperature: config.temperature,
-            collection: "teacher".into(),
+            collection: config.collection.name().into(),
             train_seconds: fitted.seconds,
         };
         writer.add_text("summary", &student_text(&line), step)?;
@@ -352,8 +375,14 @@ fn common_hparams(experiment: &Experiment, role: &str, card: &ModelCard) -> Vec<
             "distill_states".into(),
             HParam::Number(experiment.distill.states as f64),
         ),
-        ("collection".into(), HParam::Text("teacher".into())),
-        ("hard_label_weight".into(), HParam::Number(experiment.distill.hard_label_weight)),
+        (
+            "collection".into(),
+            HParam::Text(experiment.distill.collection.name().into()),
+        ),
+        (
+            "hard_label_weight".into(),
+            HParam::Number(experiment.distill.hard_label_weight),
+        ),
     ]
 }
 

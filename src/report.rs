@@ -26,7 +26,7 @@ pub struct RunSummary {
     pub optimal_return: Option<f64>,
     /// The teacher.
     pub teacher: TeacherSummary,
-    /// Labelled states the students were fitted to.
+    /// Labelled states each student was fitted to (held-out states included).
     pub distill_states: usize,
     /// Seconds spent collecting them.
     pub collect_seconds: f64,
@@ -91,7 +91,7 @@ pub struct StudentSummary {
     pub loss: String,
     /// τ of the `kl` loss.
     pub temperature: f64,
-    /// Who chose the actions while collecting (`teacher`).
+    /// Who chose the actions while collecting (`teacher`, or `student` for DAgger).
     pub collection: String,
     /// Seconds of fitting.
     pub train_seconds: f64,
@@ -134,7 +134,7 @@ impl RunSummary {
         out +=
             &format!(
             "\nTeacher: {} env steps, {} gradient steps{}. Students: {} loss, τ = {}, {} states \
-             collected by the {} in {:.2} s. Evaluation: {} greedy episodes each, the same seeds \
+             collected by the {} (teacher-driven collection: {:.2} s). Evaluation: {} greedy episodes each, the same seeds \
              for every policy. Retention is a student's mean return over the teacher's, shown \
              only when the teacher's is positive. Whole run: {:.1} s.\n",
             t.env_steps,

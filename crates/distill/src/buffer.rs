@@ -47,6 +47,12 @@ impl DistillBuffer {
         self.teacher_q.extend_from_slice(teacher_q);
     }
 
+    /// Appends every state of `other`.
+    pub fn extend(&mut self, other: &DistillBuffer) {
+        self.obs.extend_from_slice(&other.obs);
+        self.teacher_q.extend_from_slice(&other.teacher_q);
+    }
+
     /// Observation `i`.
     pub fn obs(&self, i: usize) -> &[f32] {
         &self.obs[i * self.obs_dim..(i + 1) * self.obs_dim]

@@ -18,54 +18,112 @@ pub(crate) fn argmax(values: &[f32]) -> usize {
     best
 }
 
+/// Who chooses the actions while states are collected.
+#[derive(Clone, Copy)]
+pub enum Driver<'a> {
+    /// The teacher acts (ε-greedy with `collect_epsilon`).
+    Teacher,
+    /// DAgger: at each step, with probability `beta` the teacher's greedy action, otherwise the
+    /// student's (then ε-greedy on top). The student visits the states its own mistakes lead
+    /// to, and the teacher labels them.
+    Student {
+        /// The student as it is now.
+        student: &'a MlpPolicy,
+        /// Probability of taking the teacher's action instead of the student's.
+        beta: f64,
+    },
+}
+
 /// Lets the teacher play `config.collect_envs` copies of `spec` (ε-greedy with
 /// `config.collect_epsilon`) until `config.states` states are stored, each with the teacher's
 /// Q-vector for exactly that state.
-///
-/// One forward pass per time step gives both the labels and the teacher's greedy actions, so a
-/// label can never belong to another state than the one stored beside it.
 pub fn collect_from_teacher(
     teacher: &MlpPolicy,
     spec: &EnvSpec,
     config: &DistillConfig,
     seed: u64,
 ) -> Result<DistillBuffer, DistillError> {
+    let mut buffer = DistillBuffer::new(teacher.spec().obs_dim, teacher.spec().n_actions);
+    collect(
+        teacher,
+        Driver::Teacher,
+        spec,
+        config,
+        config.states,
+        seed,
+        0,
+        &mut buffer,
+    )?;
+    Ok(buffer)
+}
+
+/// Plays `config.collect_envs` copies of `spec` with actions chosen by `driver` and appends
+/// `states` states to `buffer`, each labelled with the teacher's Q-vector for exactly that
+/// state. `round` gives each collection round of a run its own environment seeds.
+///
+/// One teacher forward pass per time step gives both the labels and the teacher's greedy
+/// actions, so a label can never belong to another state than the one stored beside it.
+#[allow(clippy::too_many_arguments)]
+pub fn collect(
+    teacher: &MlpPolicy,
+    driver: Driver<'_>,
+    spec: &EnvSpec,
+    config: &DistillConfig,
+    states: usize,
+    seed: u64,
+    round: u64,
+    buffer: &mut DistillBuffer,
+) -> Result<(), DistillError> {
     let n = config.collect_envs;
     let mut envs = (0..n).map(|_| make(spec)).collect::<Result<Vec<_>, _>>()?;
     let d = teacher.spec().obs_dim;
     let n_actions = teacher.spec().n_actions;
-    let mut rng = ChaCha8Rng::seed_from_u64(derive(seed, Stream::Collect, 0));
+    let stream = |i: u64| derive(seed, Stream::Collect, (round << 32) | i);
+    let mut rng = ChaCha8Rng::seed_from_u64(stream(0));
     let mut obs = vec![0f32; n * d];
     for (i, env) in envs.iter_mut().enumerate() {
-        env.reset(
-            Some(derive(seed, Stream::Collect, 1 + i as u64)),
-            &mut obs[i * d..][..d],
-        );
+        env.reset(Some(stream(1 + i as u64)), &mut obs[i * d..][..d]);
     }
 
-    let mut buffer = DistillBuffer::new(d, n_actions);
+    let target = buffer.len() + states;
     let mut q = vec![0f32; n * n_actions];
-    while buffer.len() < config.states {
-        let scores = teacher.scores(&obs).to_device(tch::Device::Cpu);
-        scores.view([-1]).copy_data(&mut q, n * n_actions);
+    let mut student_scores = vec![0f32; n * n_actions];
+    while buffer.len() < target {
+        teacher
+            .scores(&obs)
+            .to_device(tch::Device::Cpu)
+            .view([-1])
+            .copy_data(&mut q, n * n_actions);
+        if let Driver::Student { student, .. } = driver {
+            let scores = student.scores(&obs).to_device(tch::Device::Cpu);
+            scores
+                .view([-1])
+                .copy_data(&mut student_scores, n * n_actions);
+        }
         for (i, env) in envs.iter_mut().enumerate() {
-            if buffer.len() == config.states {
+            if buffer.len() == target {
                 break;
             }
             let row_q = &q[i * n_actions..][..n_actions];
             let row_obs = &mut obs[i * d..][..d];
             buffer.push(row_obs, row_q);
+            let greedy = match driver {
+                Driver::Student { beta, .. } if rng.random::<f64>() >= beta => {
+                    argmax(&student_scores[i * n_actions..][..n_actions])
+                }
+                _ => argmax(row_q),
+            };
             let action = if rng.random::<f64>() < config.collect_epsilon {
                 rng.random_range(0..n_actions)
             } else {
-                argmax(row_q)
+                greedy
             };
             if env.step(action, row_obs)?.done() {
                 env.reset(None, row_obs);
             }
         }
     }
-    Ok(buffer)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -32,13 +32,44 @@ impl Loss {
     }
 }
 
+/// Who plays while labelled states are collected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Collection {
+    /// The teacher plays; every student is fitted to the same states.
+    Teacher,
+    /// DAgger: each student is fitted over `rounds` rounds; the first round's states come from
+    /// the teacher, each later round's from the student being fitted (taking the teacher's
+    /// action with probability `beta` to the power of the round), all labelled by the teacher
+    /// and aggregated. The total number of states is the same as for `teacher`.
+    Student,
+}
+
+impl Collection {
+    /// The name used in experiment files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Collection::Teacher => "teacher",
+            Collection::Student => "student",
+        }
+    }
+}
+
 /// How states are collected and students fitted. Every student of an experiment uses the same
 /// collected states and the same settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DistillConfig {
-    /// Number of labelled states to collect.
+    /// Number of labelled states to collect (per student for `student` collection).
     pub states: usize,
+    /// Who plays while states are collected: `teacher` or `student` (DAgger).
+    pub collection: Collection,
+    /// Rounds of `student` collection: the states and the gradient steps are split evenly
+    /// over them.
+    pub rounds: usize,
+    /// In round r of `student` collection the teacher's action is taken with probability
+    /// beta^r (round 0: always the teacher).
+    pub beta: f64,
     /// Environment copies the teacher plays at once while collecting.
     pub collect_envs: usize,
     /// Probability that the teacher takes a random action while collecting, which widens the
@@ -65,6 +96,9 @@ impl Default for DistillConfig {
     fn default() -> Self {
         DistillConfig {
             states: 20_000,
+            collection: Collection::Teacher,
+            rounds: 4,
+            beta: 0.5,
             collect_envs: 16,
             collect_epsilon: 0.05,
             loss: Loss::Kl,
@@ -103,6 +137,7 @@ impl DistillConfig {
             ("collect_envs", self.collect_envs as u64),
             ("steps", self.steps),
             ("batch_size", self.batch_size as u64),
+            ("rounds", self.rounds as u64),
         ];
         for (key, value) in counts {
             if value == 0 {
@@ -126,6 +161,16 @@ impl DistillConfig {
         if !(self.hard_label_weight >= 0.0 && self.hard_label_weight.is_finite()) {
             let value = self.hard_label_weight.to_string();
             return fail("hard_label_weight", value, "must be zero or positive");
+        }
+        if !(0.0..=1.0).contains(&self.beta) {
+            return fail("beta", self.beta.to_string(), "must be in [0, 1]");
+        }
+        if self.collection == Collection::Student && self.states < self.rounds {
+            return fail(
+                "rounds",
+                self.rounds.to_string(),
+                "must not exceed distill.states",
+            );
         }
         if !(0.0..=1.0).contains(&self.collect_epsilon) {
             return fail(

@@ -25,8 +25,8 @@ mod loss;
 mod student;
 
 pub use buffer::DistillBuffer;
-pub use collect::collect_from_teacher;
-pub use config::{DistillConfig, Loss, StudentSpec};
+pub use collect::{collect, collect_from_teacher, Driver};
+pub use config::{Collection, DistillConfig, Loss, StudentSpec};
 pub use error::DistillError;
 pub use loss::{distill_loss, hinton_loss, kl_loss, mse_loss, nll_loss};
-pub use student::{fit_student, StudentOutcome};
+pub use student::{agreement, fit_student, fit_student_dagger, StudentOutcome};
