@@ -68,7 +68,7 @@ pub fn hinton_loss(
     let soft = kl_loss(&(student_logits / temperature), teacher_q, temperature);
     let mut loss = soft * (temperature * temperature);
     if hard_label_weight > 0.0 {
-        loss = loss + nll_loss(student_logits, teacher_q) * hard_label_weight;
+        loss += nll_loss(student_logits, teacher_q) * hard_label_weight;
     }
     loss
 }
