@@ -22,6 +22,7 @@ use retort_distill::{DistillConfig, StudentSpec};
 use retort_dqn::DqnConfig;
 use retort_envs::EnvSpec;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A whole experiment, as read from its file with every default filled in.
@@ -54,6 +55,10 @@ pub struct Experiment {
     /// The students, each trained from the same collected states.
     #[serde(default)]
     pub students: Vec<StudentSpec>,
+    /// For `retort sweep`: `[distill]` keys, each with a list of values; every combination
+    /// is one configuration, distilled from the same teacher per seed. `retort run` ignores it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sweep: BTreeMap<String, Vec<toml::Value>>,
 }
 
 /// The `[eval]` table.

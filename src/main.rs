@@ -7,6 +7,7 @@ mod experiment;
 mod observe;
 mod pipeline;
 mod report;
+mod sweep;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -63,6 +64,18 @@ enum Command {
         /// The teacher's checkpoint directory (a run's `teacher/`).
         #[arg(long)]
         teacher: PathBuf,
+    },
+    /// Several seeds of an experiment, and every combination of its `[sweep]` values,
+    /// aggregated into means with 95 % confidence intervals.
+    Sweep {
+        #[command(flatten)]
+        args: RunArgs,
+        /// Number of seeds, counting up from the experiment's seed.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+        seeds: u64,
+        /// Seeds run at once [default: the number of CPU cores].
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
     },
     /// Greedy evaluation of any saved policy.
     Eval {
@@ -144,6 +157,7 @@ fn dispatch(command: Command) -> Result<()> {
             Stages {
                 teacher: TeacherSource::Train,
                 students: true,
+                progress: true,
             },
         ),
         Command::Train(args) => run(
@@ -151,6 +165,7 @@ fn dispatch(command: Command) -> Result<()> {
             Stages {
                 teacher: TeacherSource::Train,
                 students: false,
+                progress: true,
             },
         ),
         Command::Distill { args, teacher } => run(
@@ -158,8 +173,10 @@ fn dispatch(command: Command) -> Result<()> {
             Stages {
                 teacher: TeacherSource::Load(teacher),
                 students: true,
+                progress: true,
             },
         ),
+        Command::Sweep { args, seeds, jobs } => sweep(&args, seeds, jobs),
         Command::Eval {
             checkpoint,
             episodes,
@@ -169,7 +186,8 @@ fn dispatch(command: Command) -> Result<()> {
     }
 }
 
-fn run(args: &RunArgs, stages: Stages) -> Result<()> {
+/// The experiment file with the command line's overrides applied and checked.
+fn load_experiment(args: &RunArgs) -> Result<Experiment> {
     let mut experiment = Experiment::load(&args.experiment)?;
     if let Some(seed) = args.seed {
         experiment.seed = seed;
@@ -183,8 +201,12 @@ fn run(args: &RunArgs, stages: Stages) -> Result<()> {
     experiment.validate()?;
     // Refuse a bad device before creating anything on disk.
     retort_core::parse_device(&experiment.device)?;
+    Ok(experiment)
+}
 
-    let dir = match &args.out {
+/// `--out`, or `runs/<name>-<seed>-<time>`.
+fn run_dir(args: &RunArgs, experiment: &Experiment) -> PathBuf {
+    match &args.out {
         Some(dir) => dir.clone(),
         None => PathBuf::from("runs").join(format!(
             "{}-{}-{}",
@@ -192,7 +214,12 @@ fn run(args: &RunArgs, stages: Stages) -> Result<()> {
             experiment.seed,
             utc_timestamp()
         )),
-    };
+    }
+}
+
+fn run(args: &RunArgs, stages: Stages) -> Result<()> {
+    let experiment = load_experiment(args)?;
+    let dir = run_dir(args, &experiment);
     let created = prepare_run_dir(&dir)?;
     let summary = match pipeline::run(&experiment, &dir, stages) {
         Ok(summary) => summary,
@@ -210,12 +237,36 @@ fn run(args: &RunArgs, stages: Stages) -> Result<()> {
     Ok(())
 }
 
+fn sweep(args: &RunArgs, seeds: u64, jobs: Option<u16>) -> Result<()> {
+    let experiment = load_experiment(args)?;
+    // Every configuration is checked before anything runs.
+    sweep::configurations(&experiment)?;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let jobs = jobs.map_or(cores, usize::from).min(seeds as usize);
+    let dir = run_dir(args, &experiment);
+    let created = prepare_run_dir(&dir)?;
+    let summary = match sweep::sweep(&experiment, &dir, seeds, jobs) {
+        Ok(summary) => summary,
+        Err(error) => {
+            discard_unfinished_run(&dir, created, &error);
+            return Err(error);
+        }
+    };
+    println!("{}", sweep::to_markdown(&summary));
+    println!("sweep directory: {}", dir.display());
+    println!(
+        "compare in TensorBoard: tensorboard --logdir {}",
+        dir.display()
+    );
+    Ok(())
+}
+
 /// Removes the run directory of a run that failed before it saved any checkpoint, so that bad
 /// input leaves nothing behind. Runs that diverged or were interrupted keep their directory:
 /// its TensorBoard curves show what happened, and its checkpoints what was finished.
 fn discard_unfinished_run(dir: &Path, created: bool, error: &anyhow::Error) {
     let code = exit_code(error);
-    let has_checkpoint = dir.join("teacher/model.json").exists();
+    let has_checkpoint = contains_checkpoint(dir);
     if created && code == EXIT_FAILURE && !has_checkpoint {
         if let Err(e) = std::fs::remove_dir_all(dir) {
             tracing::warn!(
@@ -224,6 +275,18 @@ fn discard_unfinished_run(dir: &Path, created: bool, error: &anyhow::Error) {
             );
         }
     }
+}
+
+/// Whether any checkpoint (`model.json`) was saved anywhere under `dir`.
+fn contains_checkpoint(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        path.file_name().is_some_and(|n| n == "model.json")
+            || (path.is_dir() && contains_checkpoint(&path))
+    })
 }
 
 /// Creates the run directory, refusing one that already holds files: a run never mixes its

@@ -39,10 +39,14 @@ pub struct RunObserver {
 }
 
 impl RunObserver {
-    /// An observer writing to `writer`, with a bar of `total` steps labelled `label`. The bar
-    /// draws only when stderr is a terminal.
-    pub fn new(writer: SummaryWriter, total: u64, label: &str) -> Self {
-        let bar = ProgressBar::new(total);
+    /// An observer writing to `writer`, with a bar of `total` steps labelled `label` when
+    /// `progress` is set. The bar draws only when stderr is a terminal.
+    pub fn new(writer: SummaryWriter, total: u64, label: &str, progress: bool) -> Self {
+        let bar = if progress {
+            ProgressBar::new(total)
+        } else {
+            ProgressBar::hidden()
+        };
         let style = ProgressStyle::with_template(
             "{prefix:>12} [{bar:30}] {pos}/{len} steps  {per_sec}  eta {eta}",
         )

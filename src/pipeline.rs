@@ -42,6 +42,8 @@ pub struct Stages {
     pub teacher: TeacherSource,
     /// Collect, fit and evaluate the students.
     pub students: bool,
+    /// Draw progress bars (on a terminal); sweeps running many runs at once turn them off.
+    pub progress: bool,
 }
 
 /// A teacher ready to be distilled.
@@ -58,7 +60,7 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunSum
     write_atomic(&dir.join("config.toml"), &experiment.to_toml())?;
 
     let teacher = match &stages.teacher {
-        TeacherSource::Train => train_teacher(experiment, dir, device)?,
+        TeacherSource::Train => train_teacher(experiment, dir, device, stages.progress)?,
         TeacherSource::Load(path) => load_teacher(experiment, path, dir, device)?,
     };
     let mut summary = RunSummary {
@@ -76,7 +78,14 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunSum
         tensorboard_logdir: dir.display().to_string(),
     };
     if stages.students && !experiment.students.is_empty() {
-        distill_students(experiment, dir, device, &teacher.policy, &mut summary)?;
+        distill_students(
+            experiment,
+            dir,
+            device,
+            &teacher.policy,
+            stages.progress,
+            &mut summary,
+        )?;
     }
     summary.total_seconds = start.elapsed().as_secs_f64();
 
@@ -96,10 +105,16 @@ fn final_eval_config(experiment: &Experiment) -> EvalConfig {
     }
 }
 
-fn train_teacher(experiment: &Experiment, dir: &Path, device: Device) -> Result<Teacher> {
+fn train_teacher(
+    experiment: &Experiment,
+    dir: &Path,
+    device: Device,
+    progress: bool,
+) -> Result<Teacher> {
     let teacher_dir = dir.join("teacher");
     let writer = SummaryWriter::create(&teacher_dir)?;
-    let mut observer = RunObserver::new(writer, experiment.teacher.total_steps, "teacher");
+    let mut observer =
+        RunObserver::new(writer, experiment.teacher.total_steps, "teacher", progress);
     tracing::info!(env = %experiment.env.id, seed = experiment.seed, "training the teacher");
     let config = teacher_config(experiment)?;
     let outcome = match retort_dqn::train(
@@ -237,6 +252,7 @@ fn distill_students(
     dir: &Path,
     device: Device,
     teacher: &MlpPolicy,
+    progress: bool,
     summary: &mut RunSummary,
 ) -> Result<()> {
     let config = &experiment.distill;
@@ -266,7 +282,7 @@ fn distill_students(
         }
         let student_dir = dir.join("students").join(&student.name);
         let writer = SummaryWriter::create(&student_dir)?;
-        let mut observer = RunObserver::new(writer, config.steps, &student.name);
+        let mut observer = RunObserver::new(writer, config.steps, &student.name, progress);
         let fitted = match &shared {
             Some((train, holdout)) => fit_student(
                 &student.name,

@@ -30,10 +30,14 @@ pub fn parse_device(name: &str) -> Result<Device, CoreError> {
 ///
 /// One thread is the default everywhere in retort: small networks gain nothing from more,
 /// results stay reproducible, and several seeds can run side by side.
+///
+/// libtorch fixes its inter-op pool once any parallel work has run, and aborts when asked to
+/// change it after that, so only the first call of the process sets it.
 pub fn set_threads(threads: usize) {
+    static INTEROP: std::sync::Once = std::sync::Once::new();
     let threads = threads.max(1) as i32;
     tch::set_num_threads(threads);
-    tch::set_num_interop_threads(threads);
+    INTEROP.call_once(|| tch::set_num_interop_threads(threads));
 }
 
 #[cfg(test)]

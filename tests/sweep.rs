@@ -1,0 +1,82 @@
+//! `retort sweep` through the binary: seeds × configurations, one teacher per seed, and the
+//! aggregate with confidence intervals.
+
+mod common;
+
+use common::{retort, scratch};
+use serde_json::Value;
+
+const SWEEP: &str = r#"
+name = "sweeptest"
+[env]
+id = "CartPole-v1"
+[teacher]
+hidden = [32, 32]
+total_steps = 4000
+learning_starts = 500
+train_freq = 64
+gradient_steps = 16
+eval_interval = 2000
+eval_episodes = 10
+[eval]
+episodes = 10
+[distill]
+states = 1000
+steps = 100
+[[students]]
+name = "h4"
+hidden = [4]
+[sweep]
+loss = ["kl", "mse"]
+"#;
+
+#[test]
+fn a_sweep_runs_every_configuration_for_every_seed_from_one_teacher_per_seed() {
+    let dir = scratch("sweep");
+    let file = dir.join("sweep.toml");
+    std::fs::write(&file, SWEEP).unwrap();
+    let out_dir = dir.join("out");
+    let out = retort(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--seeds",
+        "2",
+        "--jobs",
+        "2",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["seeds"], serde_json::json!([0, 1]));
+    let configurations = summary["configurations"].as_array().unwrap();
+    let names: Vec<_> = configurations
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["loss-kl", "loss-mse"]);
+    for c in configurations {
+        let student = &c["students"][0];
+        assert_eq!(student["name"], "h4");
+        assert_eq!(
+            student["return_mean"]["values"].as_array().unwrap().len(),
+            2
+        );
+        assert!(student["return_mean"]["ci95"].is_number());
+    }
+    // Both configurations distil the same teacher of each seed.
+    assert_eq!(
+        configurations[0]["teacher_return_mean"]["values"],
+        configurations[1]["teacher_return_mean"]["values"]
+    );
+    for seed in [0, 1] {
+        let kl = out_dir.join(format!("loss-kl/seed-{seed}/teacher/model.safetensors"));
+        let mse = out_dir.join(format!("loss-mse/seed-{seed}/teacher/model.safetensors"));
+        assert_eq!(std::fs::read(kl).unwrap(), std::fs::read(mse).unwrap());
+    }
+    assert!(out_dir.join("summary.md").is_file());
+}
