@@ -6,6 +6,7 @@
 mod experiment;
 mod observe;
 mod pipeline;
+mod plots;
 mod report;
 mod sweep;
 
@@ -77,6 +78,15 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
     },
+    /// What the libtorch-free runtime (`retort-runtime`) needs to act with a saved policy:
+    /// its model.json and model.safetensors, checked by loading them without libtorch.
+    Export {
+        /// A checkpoint directory (a run's `teacher/` or `students/<name>/`).
+        checkpoint: PathBuf,
+        /// Where to write; must not exist yet or be empty.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Greedy evaluation of any saved policy.
     Eval {
         /// A checkpoint directory (holding model.json and model.safetensors).
@@ -107,9 +117,12 @@ fn device_name(name: &str) -> Result<String, String> {
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only for a person at a terminal, not in files and pipes.
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     observe::install_interrupt_handler();
@@ -177,6 +190,7 @@ fn dispatch(command: Command) -> Result<()> {
             },
         ),
         Command::Sweep { args, seeds, jobs } => sweep(&args, seeds, jobs),
+        Command::Export { checkpoint, out } => export(&checkpoint, &out),
         Command::Eval {
             checkpoint,
             episodes,
@@ -332,6 +346,52 @@ fn eval(checkpoint: &Path, episodes: u32, seed: u64, device: &str) -> Result<()>
         s.ci95,
         s.std,
         episodes
+    );
+    Ok(())
+}
+
+fn export(checkpoint: &Path, out: &Path) -> Result<()> {
+    let (card, mlp) = retort_runtime::Mlp::load_with_card(checkpoint)?;
+    let created = prepare_run_dir(out)?;
+    let copied = ["model.json", "model.safetensors"]
+        .iter()
+        .try_for_each(|name| {
+            let tmp = out.join(format!(".partial.{name}"));
+            std::fs::copy(checkpoint.join(name), &tmp)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, out.join(name))
+                .with_context(|| format!("cannot write {}", out.join(name).display()))
+        });
+    if let Err(error) = copied {
+        if created {
+            let _ = std::fs::remove_dir_all(out);
+        }
+        return Err(error);
+    }
+
+    // Time the exported policy on observations spread around zero.
+    let n = 20_000;
+    let obs: Vec<f32> = (0..n * mlp.obs_dim())
+        .map(|i| ((i as f32) * 0.618).sin())
+        .collect();
+    let start = std::time::Instant::now();
+    let mut checksum = 0;
+    for row in obs.chunks_exact(mlp.obs_dim()) {
+        checksum += mlp.act(row);
+    }
+    let micros = start.elapsed().as_secs_f64() * 1e6 / n as f64;
+    std::hint::black_box(checksum);
+    println!(
+        "exported {} {:?} ({} params, {}) to {}: {micros:.3} µs per action without libtorch",
+        card.role,
+        card.mlp.hidden,
+        card.params,
+        card.env.id,
+        out.display()
+    );
+    println!(
+        "load it with retort_runtime::Mlp::load(\"{}\")",
+        out.display()
     );
     Ok(())
 }

@@ -36,7 +36,12 @@ pub struct RunObserver {
     writer: SummaryWriter,
     bar: ProgressBar,
     error: Option<TbError>,
+    /// Points of the tags kept for plots: (tag, step, value).
+    kept: Vec<(&'static str, f64, f64)>,
 }
+
+/// Tags whose points are also kept in memory, for the learning-curve plot.
+const KEPT_TAGS: [&str; 2] = ["charts/episodic_return", "eval/return_mean"];
 
 impl RunObserver {
     /// An observer writing to `writer`, with a bar of `total` steps labelled `label` when
@@ -58,7 +63,17 @@ impl RunObserver {
             writer,
             bar,
             error: None,
+            kept: Vec::new(),
         }
+    }
+
+    /// The `(step, value)` points logged under `tag`, if it is one of the kept tags.
+    pub fn points(&self, tag: &str) -> Vec<(f64, f64)> {
+        self.kept
+            .iter()
+            .filter(|(t, _, _)| *t == tag)
+            .map(|&(_, x, y)| (x, y))
+            .collect()
     }
 
     /// The TensorBoard writer, for what is logged outside the loop.
@@ -79,6 +94,9 @@ impl RunObserver {
 
 impl Observer for RunObserver {
     fn scalar(&mut self, tag: &str, value: f64, step: u64) {
+        if let Some(kept) = KEPT_TAGS.iter().find(|t| **t == tag) {
+            self.kept.push((kept, step as f64, value));
+        }
         if self.error.is_none() {
             if let Err(e) = self.writer.add_scalar(tag, value, step as i64) {
                 self.error = Some(e);

@@ -92,6 +92,9 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunSum
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
     write_atomic(&dir.join("summary.json"), &(json + "\n"))?;
     write_atomic(&dir.join("summary.md"), &summary.to_markdown())?;
+    if !summary.students.is_empty() {
+        crate::plots::run_return_vs_params(dir, &summary)?;
+    }
     Ok(summary)
 }
 
@@ -189,7 +192,10 @@ fn train_teacher(
         train_seconds: outcome.seconds,
     };
     writer.add_text("summary", &teacher_text(&summary), step)?;
+    let episodes = observer.points("charts/episodic_return");
+    let evaluations = observer.points("eval/return_mean");
     observer.finish()?;
+    crate::plots::learning_curve(dir, &experiment.env.id, episodes, evaluations)?;
     Ok(Teacher {
         policy: outcome.policy,
         summary,

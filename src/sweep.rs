@@ -202,6 +202,7 @@ pub fn sweep(experiment: &Experiment, dir: &Path, seeds: u64, jobs: usize) -> Re
     let json = serde_json::to_string_pretty(&summary).expect("a sweep summary serialises");
     write_atomic(&dir.join("summary.json"), &(json + "\n"))?;
     write_atomic(&dir.join("summary.md"), &to_markdown(&summary))?;
+    crate::plots::sweep_plots(dir, &summary)?;
     Ok(summary)
 }
 

@@ -34,6 +34,8 @@ fn ci_experiment_runs_end_to_end_and_the_teacher_beats_random_play() {
         "students/h16/model.safetensors",
         "students/h16/model.json",
         "students/h4/model.json",
+        "plots/return_vs_params.png",
+        "plots/teacher_learning_curve.png",
     ] {
         assert!(dir.join(file).is_file(), "{file} is missing");
     }
@@ -133,6 +135,22 @@ fn ci_experiment_runs_end_to_end_and_the_teacher_beats_random_play() {
         String::from_utf8_lossy(&eval.stderr)
     );
     assert!(String::from_utf8_lossy(&eval.stdout).contains("5 episodes"));
+
+    // …and exported for the libtorch-free runtime, which acts like the saved student.
+    let exported = dir.with_file_name("exported");
+    let export = retort(&[
+        "export",
+        student_dir.to_str().unwrap(),
+        "--out",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let runtime = retort_runtime::Mlp::load(&exported).unwrap();
+    assert_eq!(runtime.params(), 4 * 16 + 16 + 16 * 2 + 2);
 }
 
 #[test]

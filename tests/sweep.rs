@@ -79,4 +79,6 @@ fn a_sweep_runs_every_configuration_for_every_seed_from_one_teacher_per_seed() {
         assert_eq!(std::fs::read(kl).unwrap(), std::fs::read(mse).unwrap());
     }
     assert!(out_dir.join("summary.md").is_file());
+    assert!(out_dir.join("plots/return_vs_params.png").is_file());
+    assert!(out_dir.join("plots/agreement_vs_params.png").is_file());
 }

@@ -145,6 +145,39 @@ impl MlpPolicy {
         tch::no_grad(|| self.forward(&input))
     }
 
+    /// A copy of this network for [`retort_runtime`], which acts in plain Rust: for single
+    /// observations it is one to two orders of magnitude faster than a libtorch call, and it
+    /// picks the same action.
+    pub fn to_runtime(&self) -> retort_runtime::Mlp {
+        let vars = self.vs.variables();
+        let flat = |name: String| -> Vec<f32> {
+            let t = vars[&name]
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Float)
+                .contiguous();
+            Vec::<f32>::try_from(t.view([-1])).expect("a float CPU tensor converts to Vec<f32>")
+        };
+        let values: Vec<(Vec<f32>, Vec<f32>)> = (0..self.layers.len())
+            .map(|i| {
+                (
+                    flat(format!("layers.{i}.weight")),
+                    flat(format!("layers.{i}.bias")),
+                )
+            })
+            .collect();
+        let layers: Vec<(&[f32], &[f32])> = values
+            .iter()
+            .map(|(w, b)| (w.as_slice(), b.as_slice()))
+            .collect();
+        let spec = retort_runtime::MlpSpec {
+            obs_dim: self.spec.obs_dim,
+            n_actions: self.spec.n_actions,
+            hidden: self.spec.hidden.clone(),
+        };
+        retort_runtime::Mlp::from_parts(spec, &layers)
+            .expect("a policy's own weights always fit its own shape")
+    }
+
     /// Copies every parameter of `other`, which must have the same shape.
     pub fn copy_from(&mut self, other: &MlpPolicy) -> Result<(), tch::TchError> {
         self.vs.copy(&other.vs)
@@ -221,6 +254,24 @@ mod tests {
         assert_eq!(vars["layers.0.weight"].size(), [5, 3]);
         let total: i64 = vars.values().map(|t| t.numel() as i64).sum();
         assert_eq!(total as usize, policy.spec().params());
+    }
+
+    #[test]
+    fn the_runtime_copy_acts_like_the_policy() {
+        let spec = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![16, 8],
+        };
+        let policy = MlpPolicy::new(spec, Device::Cpu, 21);
+        let runtime = policy.to_runtime();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let obs: Vec<f32> = (0..4 * 1000).map(|_| rng.random_range(-2.0..2.0)).collect();
+        let mut actions = vec![0; 1000];
+        policy.act(&obs, &mut actions);
+        for (row, action) in obs.chunks(4).zip(actions) {
+            assert_eq!(runtime.act(row), action);
+        }
     }
 
     #[test]

@@ -5,9 +5,7 @@ use crate::{td_targets, Batch, DqnConfig, DqnError, LinearSchedule, ReplayBuffer
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use retort_core::seed::{derive, Stream};
-use retort_core::{
-    evaluate, AdamConfig, EvalConfig, GreedyPolicy, MlpPolicy, MlpSpec, Observer, Optimizer,
-};
+use retort_core::{evaluate, AdamConfig, EvalConfig, MlpPolicy, MlpSpec, Observer, Optimizer};
 use retort_envs::{make, EnvSpec};
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
@@ -160,6 +158,9 @@ struct Learner<'a> {
     obs_dim: usize,
     n_actions: usize,
     online: MlpPolicy,
+    /// A plain-Rust copy of `online` for choosing actions, refreshed after every training
+    /// round: a libtorch call per environment step costs more than the whole forward pass.
+    acting: retort_runtime::Mlp,
     target: MlpPolicy,
     optimizer: Optimizer,
     buffer: ReplayBuffer,
@@ -220,7 +221,9 @@ impl<'a> Learner<'a> {
         };
         let optimizer = Optimizer::adam(online.var_store(), adam)?;
         let duration = (config.exploration_fraction * config.total_steps as f64) as u64;
+        let acting = online.to_runtime();
         Ok(Learner {
+            acting,
             config,
             envs,
             reward_threshold,
@@ -265,7 +268,7 @@ impl<'a> Learner<'a> {
         }
         // The network is asked only when some copy acts greedily.
         if self.explore.iter().any(|explore| !explore) {
-            self.online.act(&self.obs, &mut self.greedy);
+            self.acting.act_batch(&self.obs, &mut self.greedy);
         }
 
         for i in 0..self.envs.len() {
@@ -317,6 +320,7 @@ impl<'a> Learner<'a> {
             for _ in 0..self.config.gradient_steps {
                 self.gradient_step(observer)?;
             }
+            self.acting = self.online.to_runtime();
         }
         Ok(())
     }

@@ -1,0 +1,773 @@
+//! Charts: the [`Series`] and [`Chart`] types, page layout, rendering to pixels and atomic PNG
+//! output.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::axis::Axis;
+use crate::canvas::{Canvas, Marker, Rect, Rgb};
+use crate::font;
+use crate::PlotError;
+
+/// Series colours, in order of use; chosen for this crate to be tellable apart on white and
+/// from one another, then reused (with a different marker) past the eighth series.
+pub const PALETTE: [Rgb; 8] = [
+    Rgb(31, 99, 180),  // blue
+    Rgb(222, 110, 20), // orange
+    Rgb(40, 150, 60),  // green
+    Rgb(200, 36, 50),  // red
+    Rgb(120, 78, 176), // violet
+    Rgb(130, 86, 54),  // brown
+    Rgb(0, 158, 168),  // teal
+    Rgb(204, 60, 160), // magenta
+];
+
+/// Marker shapes, cycled alongside [`PALETTE`]; four shapes against eight colours means a
+/// series repeats neither until the ninth.
+const MARKERS: [Marker; 4] = [
+    Marker::Circle,
+    Marker::Square,
+    Marker::Triangle,
+    Marker::Diamond,
+];
+
+const BACKGROUND: Rgb = Rgb(255, 255, 255);
+const INK: Rgb = Rgb(34, 34, 34);
+const FRAME: Rgb = Rgb(90, 90, 90);
+const GRID_MAJOR: Rgb = Rgb(218, 218, 218);
+const GRID_MINOR: Rgb = Rgb(238, 238, 238);
+const LEGEND_BORDER: Rgb = Rgb(170, 170, 170);
+
+/// Gap between the image edge and anything drawn, in pixels.
+const MARGIN: i32 = 12;
+/// Length of major / minor tick marks outside the frame.
+const TICK_MAJOR: i32 = 5;
+const TICK_MINOR: i32 = 3;
+/// Gap between a tick mark and its label.
+const TICK_GAP: i32 = 4;
+/// Pixels of plot per labelled tick that the tick chooser aims for.
+const X_TICK_SPACING: i32 = 100;
+const Y_TICK_SPACING: i32 = 60;
+const LINE_WIDTH: i32 = 2;
+const MARKER_RADIUS: i32 = 4;
+const ERROR_CAP: i32 = 4;
+/// Least plot width per marker before markers are thinned out.
+const MARKER_SPACING: i32 = 16;
+
+/// One line on a chart: points joined in the order given, with optional error bars.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Series {
+    /// Name shown in the legend; series with an empty label are left out of it.
+    pub label: String,
+    /// `(x, y)` points. Points with a non-finite coordinate (or `x <= 0` on a log-x chart) are
+    /// skipped and break the line, so a gap in the data shows as a gap.
+    pub points: Vec<(f64, f64)>,
+    /// Half-width of a vertical error bar at each point (`y ± error`). A missing, non-finite or
+    /// zero entry draws no bar; a negative one is taken by magnitude.
+    pub error: Option<Vec<f64>>,
+}
+
+impl Series {
+    /// A series without error bars.
+    pub fn new(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            label: label.into(),
+            points,
+            error: None,
+        }
+    }
+
+    /// Adds error-bar half-widths, one per point.
+    pub fn with_error(mut self, error: Vec<f64>) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// The error-bar half-width at point `i`, if it should be drawn.
+    fn error_at(&self, i: usize) -> Option<f64> {
+        let e = self.error.as_ref()?.get(i)?.abs();
+        (e.is_finite() && e > 0.0).then_some(e)
+    }
+}
+
+/// A line chart: title, axis labels, any number of series, and the output size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// Text centred above the plot (drawn at twice the size of other text).
+    pub title: String,
+    /// Text under the x axis.
+    pub x_label: String,
+    /// Text beside the y axis, reading upwards.
+    pub y_label: String,
+    /// Whether the x axis is logarithmic (ticks at powers of ten).
+    pub log_x: bool,
+    /// The data, drawn in order, so later series paint over earlier ones.
+    pub series: Vec<Series>,
+    /// Image width in pixels.
+    pub width: u32,
+    /// Image height in pixels.
+    pub height: u32,
+}
+
+/// Where a chart's plot area sits in the image and how data maps onto it; see
+/// [`Chart::layout`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// The plot area, inside the frame, in pixels.
+    pub plot: Rect,
+    /// The horizontal axis.
+    pub x: Axis,
+    /// The vertical axis.
+    pub y: Axis,
+}
+
+impl Layout {
+    /// The horizontal pixel coordinate of data value `x` (the plot's left column at `x.min`, its
+    /// right column at `x.max`); `None` where the axis cannot show `x`.
+    pub fn x_px(&self, x: f64) -> Option<f64> {
+        let f = self.x.fraction(x)?;
+        Some(self.plot.x as f64 + f * (self.plot.w - 1) as f64)
+    }
+
+    /// The vertical pixel coordinate of data value `y` (the plot's bottom row at `y.min`, its
+    /// top row at `y.max`); `None` where the axis cannot show `y`.
+    pub fn y_px(&self, y: f64) -> Option<f64> {
+        let f = self.y.fraction(y)?;
+        Some((self.plot.bottom() - 1) as f64 - f * (self.plot.h - 1) as f64)
+    }
+
+    /// Pixel position of a data point, if both coordinates can be shown.
+    fn point(&self, (x, y): (f64, f64)) -> Option<(f64, f64)> {
+        Some((self.x_px(x)?, self.y_px(y)?))
+    }
+}
+
+impl Chart {
+    /// An empty 800 × 500 chart with linear axes.
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            log_x: false,
+            series: Vec::new(),
+            width: 800,
+            height: 500,
+        }
+    }
+
+    /// Adds a series (builder style).
+    pub fn with_series(mut self, series: Series) -> Self {
+        self.series.push(series);
+        self
+    }
+
+    /// Sets whether the x axis is logarithmic (builder style).
+    pub fn with_log_x(mut self, log_x: bool) -> Self {
+        self.log_x = log_x;
+        self
+    }
+
+    /// Sets the image size in pixels (builder style).
+    pub fn with_size(mut self, width: u32, height: u32) -> Self {
+        self.width = width;
+        self.height = height;
+        self
+    }
+
+    /// The font scale for labels (titles use twice this): 1 up to 800 × 500, growing with the
+    /// image so that text in a large chart stays in proportion.
+    pub fn text_scale(&self) -> u32 {
+        (self.width / 800).min(self.height / 500).max(1)
+    }
+
+    /// Whether a point can be drawn: finite, and with `x > 0` on a log-x chart.
+    fn usable(&self, (x, y): (f64, f64)) -> bool {
+        x.is_finite() && y.is_finite() && (!self.log_x || x > 0.0)
+    }
+
+    /// The extent of the drawable data along x and y (error bars included), if there is any.
+    fn data_ranges(&self) -> (Option<Range>, Option<Range>) {
+        fn grow(range: &mut Option<Range>, v: f64) {
+            if v.is_finite() {
+                *range = Some(match *range {
+                    None => (v, v),
+                    Some((lo, hi)) => (lo.min(v), hi.max(v)),
+                });
+            }
+        }
+        let (mut xs, mut ys) = (None, None);
+        for s in &self.series {
+            for (i, &p) in s.points.iter().enumerate() {
+                if !self.usable(p) {
+                    continue;
+                }
+                grow(&mut xs, p.0);
+                grow(&mut ys, p.1);
+                if let Some(e) = s.error_at(i) {
+                    grow(&mut ys, p.1 - e);
+                    grow(&mut ys, p.1 + e);
+                }
+            }
+        }
+        (xs, ys)
+    }
+
+    /// Computes where the plot area goes and the axes' ranges and ticks.
+    ///
+    /// Exposed so that callers (and tests) can find where a data value lands in the image.
+    pub fn layout(&self) -> Layout {
+        let (w, h) = (self.width as i32, self.height as i32);
+        let text_h = font::text_height(self.text_scale()) as i32;
+        let title_h = font::text_height(TITLE_SCALE * self.text_scale()) as i32;
+
+        // Vertical budget first: it fixes the plot height, which fixes the y ticks, whose label
+        // widths then fix the left margin.
+        let top = MARGIN
+            + if self.title.is_empty() {
+                text_h / 2
+            } else {
+                title_h + MARGIN
+            };
+        let bottom = MARGIN
+            + TICK_MAJOR
+            + TICK_GAP
+            + text_h
+            + if self.x_label.is_empty() {
+                0
+            } else {
+                MARGIN / 2 + text_h
+            };
+        let plot_h = (h - top - bottom).max(1);
+        let (x_data, y_data) = self.data_ranges();
+        let y = Axis::linear(y_data, (plot_h / Y_TICK_SPACING).max(2) as usize);
+
+        let widest_y_label = y
+            .major_ticks()
+            .map(|(_, l)| font::text_width(l, self.text_scale()) as i32)
+            .max()
+            .unwrap_or(0);
+        let left = MARGIN
+            + if self.y_label.is_empty() {
+                0
+            } else {
+                text_h + MARGIN / 2
+            }
+            + widest_y_label
+            + TICK_GAP
+            + TICK_MAJOR;
+        // Room on the right for half of a tick label centred on the last column.
+        let right = MARGIN + 2 * MARGIN;
+        let plot_w = (w - left - right).max(1);
+
+        // Fewer ticks until the labels fit side by side with a gap of two characters.
+        let mut target = (plot_w / X_TICK_SPACING).max(2) as usize;
+        let x = loop {
+            let axis = if self.log_x {
+                Axis::logarithmic(x_data, target)
+            } else {
+                Axis::linear(x_data, target)
+            };
+            if target <= 1 || x_labels_fit(&axis, plot_w, self.text_scale()) {
+                break axis;
+            }
+            target -= 1;
+        };
+        Layout {
+            plot: Rect {
+                x: left,
+                y: top,
+                w: plot_w,
+                h: plot_h,
+            },
+            x,
+            y,
+        }
+    }
+
+    /// Draws the chart and returns its pixels: `width × height` RGB triples (8 bits per
+    /// channel), row by row from the top-left corner.
+    pub fn render(&self) -> Vec<u8> {
+        let mut canvas = Canvas::new(self.width, self.height, BACKGROUND);
+        let layout = self.layout();
+        let plot = layout.plot;
+
+        self.draw_grid(&mut canvas, &layout);
+        canvas.set_clip(Some(plot));
+        let mut any = false;
+        for (n, s) in self.series.iter().enumerate() {
+            any |= self.draw_series(&mut canvas, &layout, s, n);
+        }
+        canvas.set_clip(None);
+        canvas.stroke_rect(
+            Rect {
+                x: plot.x - 1,
+                y: plot.y - 1,
+                w: plot.w + 2,
+                h: plot.h + 2,
+            },
+            FRAME,
+        );
+        self.draw_tick_labels(&mut canvas, &layout);
+        if !any {
+            let msg = "no data";
+            let x = plot.x + (plot.w - font::text_width(msg, 2 * self.text_scale()) as i32) / 2;
+            let y = plot.y + (plot.h - font::text_height(2 * self.text_scale()) as i32) / 2;
+            canvas.text(x, y, msg, 2 * self.text_scale(), GRID_MAJOR);
+        }
+        self.draw_legend(&mut canvas, &layout);
+        self.draw_labels(&mut canvas, &layout);
+        canvas.into_pixels()
+    }
+
+    /// Renders the chart and writes it as a PNG file at `path`.
+    ///
+    /// The file is written to a temporary name in the same directory and renamed into place, so
+    /// a reader (or a crash) never sees a half-written image and an existing file is replaced
+    /// whole.
+    ///
+    /// # Errors
+    ///
+    /// [`PlotError::EmptyImage`] for a zero width or height, [`PlotError::InvalidPath`] for a
+    /// path without a file name, [`PlotError::Encode`] if PNG encoding fails and
+    /// [`PlotError::Io`] if the file cannot be written (for example, a missing or read-only
+    /// directory).
+    pub fn save_png(&self, path: &Path) -> Result<(), PlotError> {
+        if self.width == 0 || self.height == 0 {
+            return Err(PlotError::EmptyImage {
+                width: self.width,
+                height: self.height,
+            });
+        }
+        let bytes = self.encode_png()?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| PlotError::InvalidPath(path.to_path_buf()))?;
+        let tmp = temp_path_beside(path, name);
+        let io_err = |p: &Path| {
+            let p = p.to_path_buf();
+            move |source| PlotError::Io { path: p, source }
+        };
+        let result = (|| {
+            let mut file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+            file.write_all(&bytes).map_err(io_err(&tmp))?;
+            // Flush to disk before the rename, so the new name never points at missing data.
+            file.sync_all().map_err(io_err(&tmp))?;
+            fs::rename(&tmp, path).map_err(io_err(path))
+        })();
+        if result.is_err() {
+            // Best effort: the write already failed, and a leftover temp file is only clutter.
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// The rendered chart as PNG file contents.
+    ///
+    /// # Errors
+    ///
+    /// [`PlotError::EmptyImage`] for a zero width or height; [`PlotError::Encode`] if the
+    /// encoder fails.
+    pub fn encode_png(&self) -> Result<Vec<u8>, PlotError> {
+        if self.width == 0 || self.height == 0 {
+            return Err(PlotError::EmptyImage {
+                width: self.width,
+                height: self.height,
+            });
+        }
+        let pixels = self.render();
+        let mut bytes = Vec::new();
+        let mut encoder = png::Encoder::new(&mut bytes, self.width, self.height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&pixels)?;
+        writer.finish()?;
+        Ok(bytes)
+    }
+
+    /// Grid lines inside the plot and tick marks outside it.
+    fn draw_grid(&self, canvas: &mut Canvas, layout: &Layout) {
+        let plot = layout.plot;
+        // Minor lines first, so that major ones win where they coincide.
+        for major in [false, true] {
+            let colour = if major { GRID_MAJOR } else { GRID_MINOR };
+            let len = if major { TICK_MAJOR } else { TICK_MINOR };
+            for t in layout.x.ticks.iter().filter(|t| t.label.is_some() == major) {
+                if let Some(px) = layout.x_px(t.value) {
+                    let px = px.round() as i32;
+                    canvas.vline(px, plot.y, plot.bottom() - 1, colour);
+                    canvas.vline(px, plot.bottom() + 1, plot.bottom() + len, FRAME);
+                }
+            }
+            for t in layout.y.ticks.iter().filter(|t| t.label.is_some() == major) {
+                if let Some(py) = layout.y_px(t.value) {
+                    let py = py.round() as i32;
+                    canvas.hline(plot.x, plot.right() - 1, py, colour);
+                    canvas.hline(plot.x - 1 - len, plot.x - 2, py, FRAME);
+                }
+            }
+        }
+    }
+
+    /// Numbers beside the major ticks.
+    fn draw_tick_labels(&self, canvas: &mut Canvas, layout: &Layout) {
+        let plot = layout.plot;
+        // Labels centred under their ticks, nudged inwards where they would leave the image.
+        for (value, label) in layout.x.major_ticks() {
+            if let Some(px) = layout.x_px(value) {
+                let tw = font::text_width(label, self.text_scale()) as i32;
+                let x = (px.round() as i32 - tw / 2).clamp(0, (self.width as i32 - tw).max(0));
+                canvas.text(
+                    x,
+                    plot.bottom() + 1 + TICK_MAJOR + TICK_GAP,
+                    label,
+                    self.text_scale(),
+                    INK,
+                );
+            }
+        }
+        // Cap height is 7 of the 9 rows, so centring on 7 puts the digits level with the tick.
+        let cap = 7 * self.text_scale() as i32;
+        for (value, label) in layout.y.major_ticks() {
+            if let Some(py) = layout.y_px(value) {
+                let tw = font::text_width(label, self.text_scale()) as i32;
+                let x = plot.x - 1 - TICK_MAJOR - TICK_GAP - tw;
+                canvas.text(
+                    x,
+                    py.round() as i32 - cap / 2,
+                    label,
+                    self.text_scale(),
+                    INK,
+                );
+            }
+        }
+    }
+
+    /// Title above the plot and axis labels beside it.
+    fn draw_labels(&self, canvas: &mut Canvas, layout: &Layout) {
+        let plot = layout.plot;
+        let text_h = font::text_height(self.text_scale()) as i32;
+        if !self.title.is_empty() {
+            let tw = font::text_width(&self.title, TITLE_SCALE * self.text_scale()) as i32;
+            let x = (plot.x + (plot.w - tw) / 2).clamp(0, (self.width as i32 - tw).max(0));
+            canvas.text(x, MARGIN, &self.title, TITLE_SCALE * self.text_scale(), INK);
+        }
+        if !self.x_label.is_empty() {
+            let tw = font::text_width(&self.x_label, self.text_scale()) as i32;
+            let x = (plot.x + (plot.w - tw) / 2).clamp(0, (self.width as i32 - tw).max(0));
+            let y = plot.bottom() + 1 + TICK_MAJOR + TICK_GAP + text_h + MARGIN / 2;
+            canvas.text(x, y, &self.x_label, self.text_scale(), INK);
+        }
+        if !self.y_label.is_empty() {
+            let tw = font::text_width(&self.y_label, self.text_scale()) as i32;
+            // The run starts at its bottom end; keep its top end on the image where possible.
+            let y = (plot.y + (plot.h + tw) / 2).max(tw.min(self.height as i32));
+            canvas.text_vertical(MARGIN, y, &self.y_label, self.text_scale(), INK);
+        }
+    }
+
+    /// Error bars, the line and the markers of one series; returns whether anything was drawn.
+    fn draw_series(&self, canvas: &mut Canvas, layout: &Layout, s: &Series, n: usize) -> bool {
+        let colour = PALETTE[n % PALETTE.len()];
+        let marker = MARKERS[n % MARKERS.len()];
+        // Everything is clipped in floating point first: a point far off the axis (or a huge
+        // error bar) must not turn into a line billions of pixels long.
+        let bounds = expand(layout.plot, MARKER_RADIUS + ERROR_CAP);
+        let mut drawn = false;
+
+        for (i, &p) in s.points.iter().enumerate() {
+            let (Some(e), true) = (s.error_at(i), self.usable(p)) else {
+                continue;
+            };
+            let (Some(px), Some(top), Some(bot)) =
+                (layout.x_px(p.0), layout.y_px(p.1 + e), layout.y_px(p.1 - e))
+            else {
+                continue;
+            };
+            let Some(((x0, y0), (_, y1))) = clip_segment((px, top), (px, bot), bounds) else {
+                continue;
+            };
+            let x = x0.round() as i32;
+            canvas.vline(x, y0.round() as i32, y1.round() as i32, colour);
+            canvas.vline(x + 1, y0.round() as i32, y1.round() as i32, colour);
+            for y in [top, bot] {
+                if y >= bounds.y as f64 && y <= bounds.bottom() as f64 {
+                    canvas.hline(x - ERROR_CAP, x + ERROR_CAP + 1, y.round() as i32, colour);
+                }
+            }
+        }
+
+        let mut prev: Option<(f64, f64)> = None;
+        for &p in &s.points {
+            let here = if self.usable(p) {
+                layout.point(p)
+            } else {
+                None
+            };
+            if let (Some(a), Some(b)) = (prev, here) {
+                if let Some((a, b)) = clip_segment(a, b, bounds) {
+                    canvas.line(round(a), round(b), LINE_WIDTH, colour);
+                }
+            }
+            prev = here;
+        }
+
+        // Markers on every point of a long curve merge into a thick band that hides the line
+        // (and its gaps); past one marker per `MARKER_SPACING` pixels of plot width, only every
+        // `stride`-th point gets one — enough to tell the series' shapes apart.
+        let usable = s.points.iter().filter(|&&p| self.usable(p)).count();
+        let room = (layout.plot.w / MARKER_SPACING).max(1) as usize;
+        let stride = usable.div_ceil(room).max(1);
+        for &p in s.points.iter().filter(|&&p| self.usable(p)).step_by(stride) {
+            let Some(q) = layout.point(p) else {
+                continue;
+            };
+            if bounds.contains(q.0.round() as i32, q.1.round() as i32) {
+                let (x, y) = round(q);
+                canvas.marker(marker, x, y, MARKER_RADIUS, colour);
+                drawn = true;
+            }
+        }
+        drawn
+    }
+
+    /// A boxed legend in whichever corner of the plot hides the fewest data points.
+    fn draw_legend(&self, canvas: &mut Canvas, layout: &Layout) {
+        let entries: Vec<(usize, &Series)> = self
+            .series
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.label.is_empty())
+            .collect();
+        if entries.is_empty() {
+            return;
+        }
+        const PAD: i32 = 8;
+        const SAMPLE: i32 = 28;
+        let text_h = font::text_height(self.text_scale()) as i32;
+        let row_h = text_h + 6;
+        let widest = entries
+            .iter()
+            .map(|(_, s)| font::text_width(&s.label, self.text_scale()) as i32)
+            .max()
+            .unwrap_or(0);
+        let (w, h) = (
+            PAD + SAMPLE + PAD + widest + PAD,
+            PAD + row_h * entries.len() as i32 + 2,
+        );
+        let plot = layout.plot;
+        let inset = 8;
+        let corners = [
+            (plot.right() - inset - w, plot.y + inset),
+            (plot.x + inset, plot.y + inset),
+            (plot.right() - inset - w, plot.bottom() - inset - h),
+            (plot.x + inset, plot.bottom() - inset - h),
+        ];
+        let hidden = |&(x, y): &(i32, i32)| {
+            let r = expand(Rect { x, y, w, h }, MARKER_RADIUS);
+            self.sample_points(layout)
+                .filter(|&(px, py)| r.contains(px, py))
+                .count()
+        };
+        // `min_by_key` keeps the first of equals, so ties go to the conventional top right.
+        let (x, y) = corners
+            .iter()
+            .copied()
+            .min_by_key(hidden)
+            .unwrap_or(corners[0]);
+        let rect = Rect { x, y, w, h };
+        canvas.fill_rect(rect, BACKGROUND);
+        canvas.stroke_rect(rect, LEGEND_BORDER);
+        for (row, (n, s)) in entries.iter().enumerate() {
+            let colour = PALETTE[n % PALETTE.len()];
+            let top = y + PAD + row as i32 * row_h;
+            let mid = top + 7 * self.text_scale() as i32 / 2;
+            canvas.line((x + PAD, mid), (x + PAD + SAMPLE, mid), LINE_WIDTH, colour);
+            let marker = MARKERS[n % MARKERS.len()];
+            canvas.marker(marker, x + PAD + SAMPLE / 2, mid, MARKER_RADIUS, colour);
+            canvas.text(
+                x + PAD + SAMPLE + PAD,
+                top,
+                &s.label,
+                self.text_scale(),
+                INK,
+            );
+        }
+    }
+
+    /// Pixel positions of every drawable point plus a few along each line, for choosing where
+    /// the legend hides least.
+    fn sample_points<'a>(&'a self, layout: &'a Layout) -> impl Iterator<Item = (i32, i32)> + 'a {
+        self.series.iter().flat_map(move |s| {
+            let px: Vec<Option<(f64, f64)>> = s
+                .points
+                .iter()
+                .map(|&p| {
+                    if self.usable(p) {
+                        layout.point(p)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            let mut out = Vec::new();
+            for (i, p) in px.iter().enumerate() {
+                let Some(a) = *p else { continue };
+                out.push(round(a));
+                if let Some(Some(b)) = px.get(i + 1) {
+                    for k in 1..8 {
+                        let t = k as f64 / 8.0;
+                        let q = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+                        if q.0.abs() < 1e6 && q.1.abs() < 1e6 {
+                            out.push(round(q));
+                        }
+                    }
+                }
+            }
+            out.into_iter()
+        })
+    }
+}
+
+/// A closed interval `(low, high)` of data values.
+type Range = (f64, f64);
+
+/// Titles are drawn at this multiple of the font's pixel size.
+const TITLE_SCALE: u32 = 2;
+
+/// Whether the major tick labels of `axis` fit across `plot_w` pixels without overlapping.
+fn x_labels_fit(axis: &Axis, plot_w: i32, scale: u32) -> bool {
+    let gap = 2.0 * (font::ADVANCE * scale) as f64;
+    let span = |v: f64| axis.fraction(v).map(|f| f * (plot_w - 1) as f64);
+    let mut prev_right: Option<f64> = None;
+    for (value, label) in axis.major_ticks() {
+        let Some(centre) = span(value) else { continue };
+        let half = font::text_width(label, scale) as f64 / 2.0;
+        if let Some(r) = prev_right {
+            if centre - half < r + gap {
+                return false;
+            }
+        }
+        prev_right = Some(centre + half);
+    }
+    true
+}
+
+/// `r` grown by `by` pixels on every side.
+fn expand(r: Rect, by: i32) -> Rect {
+    Rect {
+        x: r.x - by,
+        y: r.y - by,
+        w: r.w + 2 * by,
+        h: r.h + 2 * by,
+    }
+}
+
+fn round((x, y): (f64, f64)) -> (i32, i32) {
+    (x.round() as i32, y.round() as i32)
+}
+
+/// Clips the segment `a`–`b` to `r` (Liang–Barsky); `None` if nothing of it is inside.
+fn clip_segment(a: (f64, f64), b: (f64, f64), r: Rect) -> Option<((f64, f64), (f64, f64))> {
+    if ![a.0, a.1, b.0, b.1].iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    let edges = [
+        (-dx, a.0 - r.x as f64),
+        (dx, (r.right() - 1) as f64 - a.0),
+        (-dy, a.1 - r.y as f64),
+        (dy, (r.bottom() - 1) as f64 - a.1),
+    ];
+    for (p, q) in edges {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+        }
+    }
+    if t0 > t1 {
+        return None;
+    }
+    Some((
+        (a.0 + t0 * dx, a.1 + t0 * dy),
+        (a.0 + t1 * dx, a.1 + t1 * dy),
+    ))
+}
+
+/// A name for the temporary file beside `path`: hidden, and unique per process and call so that
+/// concurrent saves (threads or processes) never share one.
+fn temp_path_beside(path: &Path, name: &std::ffi::OsStr) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}-{n}", std::process::id()));
+    path.with_file_name(tmp_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clipping_keeps_inside_and_drops_outside() {
+        let r = Rect {
+            x: 0,
+            y: 0,
+            w: 11,
+            h: 11,
+        };
+        assert_eq!(
+            clip_segment((1.0, 1.0), (5.0, 5.0), r),
+            Some(((1.0, 1.0), (5.0, 5.0)))
+        );
+        assert_eq!(
+            clip_segment((-10.0, 5.0), (20.0, 5.0), r),
+            Some(((0.0, 5.0), (10.0, 5.0)))
+        );
+        assert_eq!(clip_segment((-10.0, -5.0), (-1.0, -1.0), r), None);
+        let far = clip_segment((5.0, 5.0), (5.0, 1e300), r);
+        assert_eq!(far, Some(((5.0, 5.0), (5.0, 10.0))));
+        assert_eq!(clip_segment((f64::NAN, 0.0), (1.0, 1.0), r), None);
+    }
+
+    #[test]
+    fn temp_names_are_hidden_siblings_and_unique() {
+        let path = Path::new("/some/dir/chart.png");
+        let name = path.file_name().unwrap_or_default();
+        let (a, b) = (temp_path_beside(path, name), temp_path_beside(path, name));
+        assert_ne!(a, b);
+        assert_eq!(a.parent(), path.parent());
+        assert!(a
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .starts_with(".chart.png.tmp-"));
+    }
+
+    #[test]
+    fn tiny_and_empty_charts_render_without_panicking() {
+        for (w, h) in [(0, 0), (1, 1), (30, 20), (800, 3), (3, 500)] {
+            let chart = Chart::new("A title wider than the image", "x", "y")
+                .with_size(w, h)
+                .with_series(Series::new("s", vec![(0.0, 1.0), (1.0, 2.0)]).with_error(vec![0.5]));
+            assert_eq!(chart.render().len(), (w * h * 3) as usize);
+        }
+    }
+}

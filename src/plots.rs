@@ -1,0 +1,127 @@
+//! The PNG plots of a run (`plots/` in its directory) and of a sweep.
+
+use crate::report::RunSummary;
+use crate::sweep::SweepSummary;
+use anyhow::{Context, Result};
+use retort_plot::{Chart, Series};
+use std::path::Path;
+
+fn save(chart: &Chart, dir: &Path, name: &str) -> Result<()> {
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots)
+        .with_context(|| format!("cannot create {}", plots.display()))?;
+    let path = plots.join(name);
+    chart
+        .save_png(&path)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The teacher's learning curve: the return of each training episode and of each periodic
+/// greedy evaluation, against environment steps.
+pub fn learning_curve(
+    dir: &Path,
+    env: &str,
+    episodes: Vec<(f64, f64)>,
+    evaluations: Vec<(f64, f64)>,
+) -> Result<()> {
+    let chart = Chart::new(
+        format!("{env}: teacher learning curve"),
+        "environment steps",
+        "return",
+    )
+    .with_series(Series::new("training episodes (epsilon-greedy)", episodes))
+    .with_series(Series::new("greedy evaluation (mean)", evaluations));
+    save(&chart, dir, "teacher_learning_curve.png")
+}
+
+/// Return against parameters (log scale): the teacher and every student, with 95 % CIs.
+pub fn run_return_vs_params(dir: &Path, summary: &RunSummary) -> Result<()> {
+    let t = &summary.teacher;
+    let mut students: Vec<_> = summary.students.iter().collect();
+    students.sort_by_key(|s| s.params);
+    let points = students
+        .iter()
+        .map(|s| (s.params as f64, s.return_mean))
+        .collect();
+    let errors = students.iter().map(|s| s.return_ci95).collect();
+    let chart = Chart::new(
+        format!("{}: return vs parameters", summary.env),
+        "parameters",
+        "mean return",
+    )
+    .with_log_x(true)
+    .with_series(
+        Series::new("teacher", vec![(t.params as f64, t.return_mean)])
+            .with_error(vec![t.return_ci95]),
+    )
+    .with_series(
+        Series::new(
+            format!(
+                "students ({} loss)",
+                students.first().map_or("-", |s| s.loss.as_str())
+            ),
+            points,
+        )
+        .with_error(errors),
+    );
+    save(&chart, dir, "return_vs_params.png")
+}
+
+/// Return and agreement against parameters for every configuration of a sweep, with 95 % CIs
+/// over seeds.
+pub fn sweep_plots(dir: &Path, summary: &SweepSummary) -> Result<()> {
+    let mut returns = Chart::new(
+        format!(
+            "{}: student return vs parameters ({} seeds)",
+            summary.env,
+            summary.seeds.len()
+        ),
+        "parameters",
+        "mean return",
+    )
+    .with_log_x(true);
+    let mut agreement = Chart::new(
+        format!(
+            "{}: agreement with the teacher ({} seeds)",
+            summary.env,
+            summary.seeds.len()
+        ),
+        "parameters",
+        "agreement (%)",
+    )
+    .with_log_x(true);
+    for c in &summary.configurations {
+        let mut students: Vec<_> = c.students.iter().collect();
+        students.sort_by_key(|s| s.params);
+        let x = |s: &&crate::sweep::StudentAggregate| s.params as f64;
+        returns = returns.with_series(
+            Series::new(
+                &c.name,
+                students
+                    .iter()
+                    .map(|s| (x(s), s.return_mean.mean))
+                    .collect(),
+            )
+            .with_error(students.iter().map(|s| s.return_mean.ci95).collect()),
+        );
+        agreement = agreement.with_series(
+            Series::new(
+                &c.name,
+                students
+                    .iter()
+                    .map(|s| (x(s), 100.0 * s.agreement.mean))
+                    .collect(),
+            )
+            .with_error(students.iter().map(|s| 100.0 * s.agreement.ci95).collect()),
+        );
+    }
+    if let Some(first) = summary.configurations.first() {
+        let t = &first.teacher_return_mean;
+        returns = returns.with_series(
+            Series::new("teacher", vec![(first.teacher_params as f64, t.mean)])
+                .with_error(vec![t.ci95]),
+        );
+    }
+    save(&returns, dir, "return_vs_params.png")?;
+    save(&agreement, dir, "agreement_vs_params.png")
+}
