@@ -100,7 +100,10 @@ def value_to_python(value):
 
 def summarize_hparams(accumulator):
     """What the hparams plugin would find in one run."""
-    contents = accumulator.PluginTagToContent("hparams")
+    try:
+        contents = accumulator.PluginTagToContent("hparams")
+    except KeyError:  # the run logged no hyperparameters (e.g. it was interrupted early)
+        contents = {}
     result = {
         "found": bool(contents),
         "tags": sorted(contents),
