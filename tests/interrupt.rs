@@ -16,7 +16,7 @@ fn sigint_saves_the_teacher_and_exits_130() {
                 eval_interval = 0\n";
     std::fs::write(&file, text).unwrap();
     let out_dir = dir.join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_retort"))
+    let child = Command::new(env!("CARGO_BIN_EXE_retort"))
         .args([
             "train",
             file.to_str().unwrap(),

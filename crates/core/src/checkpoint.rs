@@ -7,47 +7,13 @@
 //! are written to temporary names and renamed into place, so a crash leaves the previous
 //! checkpoint whole.
 
-use crate::{CoreError, MlpPolicy, MlpSpec};
-use retort_envs::EnvSpec;
+use crate::{CoreError, MlpPolicy};
 use safetensors::{Dtype, SafeTensors};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::{Device, Tensor};
 
-/// Value of [`ModelCard::format`] for checkpoints written by this version of retort.
-pub const MODEL_FORMAT: &str = "retort-mlp/1";
-
-/// The contents of `model.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelCard {
-    /// Always [`MODEL_FORMAT`]; anything else is refused.
-    pub format: String,
-    /// `teacher` or `student`.
-    pub role: String,
-    /// The environment the policy acts in.
-    pub env: EnvSpec,
-    /// The network's shape.
-    pub mlp: MlpSpec,
-    /// Activation between layers (always `relu`).
-    pub activation: String,
-    /// Number of parameters, for people reading the file.
-    pub params: usize,
-}
-
-impl ModelCard {
-    /// A card for a policy of `spec` acting in `env`.
-    pub fn new(role: &str, env: EnvSpec, mlp: MlpSpec) -> Self {
-        let params = mlp.params();
-        ModelCard {
-            format: MODEL_FORMAT.into(),
-            role: role.into(),
-            env,
-            mlp,
-            activation: "relu".into(),
-            params,
-        }
-    }
-}
+/// `model.json`'s contents, shared with the libtorch-free runtime.
+pub use retort_runtime::{ModelCard, MODEL_FORMAT};
 
 /// Writes `policy` and its card into `dir` (created if needed), atomically per file.
 pub fn save_checkpoint(dir: &Path, card: &ModelCard, policy: &MlpPolicy) -> Result<(), CoreError> {
@@ -149,7 +115,8 @@ pub fn load_checkpoint(dir: &Path, device: Device) -> Result<(ModelCard, MlpPoli
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::GreedyPolicy;
+    use crate::{GreedyPolicy, MlpSpec};
+    use retort_envs::EnvSpec;
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("retort-core-{name}-{}", std::process::id()));

@@ -2,38 +2,11 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
-/// The shape of an MLP: input size, hidden widths, output size. ReLU between layers, none after
-/// the last.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MlpSpec {
-    /// Length of an observation.
-    pub obs_dim: usize,
-    /// Number of discrete actions (outputs).
-    pub n_actions: usize,
-    /// Hidden layer widths, input side first; empty for a linear policy.
-    pub hidden: Vec<usize>,
-}
-
-impl MlpSpec {
-    /// Sizes of every layer, input first and output last.
-    pub fn widths(&self) -> Vec<usize> {
-        let mut widths = vec![self.obs_dim];
-        widths.extend(&self.hidden);
-        widths.push(self.n_actions);
-        widths
-    }
-
-    /// Number of trainable parameters (weights and biases).
-    pub fn params(&self) -> usize {
-        self.widths()
-            .windows(2)
-            .map(|pair| pair[0] * pair[1] + pair[1])
-            .sum()
-    }
-}
+/// The shape of an MLP, shared with the libtorch-free runtime so that both read the same
+/// `model.json`.
+pub use retort_runtime::MlpSpec;
 
 /// Anything that picks actions for a batch of observations.
 pub trait GreedyPolicy {

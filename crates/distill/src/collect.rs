@@ -7,16 +7,8 @@ use retort_core::seed::{derive, Stream};
 use retort_core::MlpPolicy;
 use retort_envs::{make, EnvSpec};
 
-/// Index of the largest value, the first one on ties.
-pub(crate) fn argmax(values: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in values.iter().enumerate() {
-        if v > values[best] {
-            best = i;
-        }
-    }
-    best
-}
+/// Index of the largest value, the first one on ties: the rule every part of retort acts by.
+pub(crate) use retort_runtime::argmax;
 
 /// Who chooses the actions while states are collected.
 #[derive(Clone, Copy)]

@@ -1,8 +1,7 @@
 //! `model.json`: what a checkpoint's weights are, read without the trainer's crates.
 //!
-//! These types mirror `retort_core::ModelCard` and `retort_core::MlpSpec` field for field, so
-//! the same JSON reads the same way in both; they are repeated here because `retort-core`
-//! depends on libtorch and this crate must not.
+//! The trainer (`retort-core`) re-exports these very types, so a card means the same on both
+//! sides; they live here because this crate must not depend on libtorch and `retort-core` does.
 
 use retort_envs::EnvSpec;
 use serde::{Deserialize, Serialize};
@@ -40,9 +39,15 @@ impl MlpSpec {
         self.hidden.len() + 1
     }
 
-    /// Number of parameters (weights and biases), or `None` when it does not fit in a `usize`
-    /// (only for absurd widths, e.g. from a corrupted card).
-    pub fn params(&self) -> Option<usize> {
+    /// Number of trainable parameters (weights and biases); saturates at `usize::MAX` for
+    /// widths too large to count, which [`MlpSpec::checked_params`] reports instead.
+    pub fn params(&self) -> usize {
+        self.checked_params().unwrap_or(usize::MAX)
+    }
+
+    /// Number of parameters, or `None` when it does not fit in a `usize` (only for absurd
+    /// widths, e.g. from a corrupted card).
+    pub fn checked_params(&self) -> Option<usize> {
         self.widths().windows(2).try_fold(0usize, |sum, pair| {
             let layer = pair[0].checked_mul(pair[1])?.checked_add(pair[1])?;
             sum.checked_add(layer)
@@ -68,6 +73,18 @@ pub struct ModelCard {
 }
 
 impl ModelCard {
+    /// A card for a policy of shape `mlp` acting in `env`, in the current format.
+    pub fn new(role: &str, env: EnvSpec, mlp: MlpSpec) -> Self {
+        ModelCard {
+            format: MODEL_FORMAT.into(),
+            role: role.into(),
+            env,
+            params: mlp.params(),
+            mlp,
+            activation: ACTIVATION.into(),
+        }
+    }
+
     /// Why this card cannot describe a network the runtime can run, if it cannot.
     ///
     /// Checks the format, the activation, that every width is positive and that `params`
@@ -89,7 +106,7 @@ impl ModelCard {
         if let Some(problem) = width_problem(&self.mlp) {
             return Some(problem);
         }
-        match self.mlp.params() {
+        match self.mlp.checked_params() {
             Some(n) if n == self.params => None,
             Some(n) => Some(format!(
                 "`params` is {}, but the architecture {:?} has {n} parameters",
@@ -126,7 +143,7 @@ mod tests {
             format: MODEL_FORMAT.into(),
             role: "student".into(),
             env: EnvSpec::new("CartPole-v1"),
-            params: mlp.params().unwrap_or(0),
+            params: mlp.checked_params().unwrap_or(0),
             mlp,
             activation: ACTIVATION.into(),
         }
@@ -135,15 +152,15 @@ mod tests {
     #[test]
     fn parameter_counts_match_the_trainer() {
         // The same three counts retort-core's own tests pin.
-        assert_eq!(card(vec![256, 256]).mlp.params(), Some(67_586));
-        assert_eq!(card(vec![16]).mlp.params(), Some(114));
-        assert_eq!(card(vec![]).mlp.params(), Some(10));
+        assert_eq!(card(vec![256, 256]).mlp.checked_params(), Some(67_586));
+        assert_eq!(card(vec![16]).mlp.checked_params(), Some(114));
+        assert_eq!(card(vec![]).mlp.checked_params(), Some(10));
         let huge = MlpSpec {
             obs_dim: usize::MAX,
             n_actions: 2,
             hidden: vec![usize::MAX],
         };
-        assert_eq!(huge.params(), None);
+        assert_eq!(huge.checked_params(), None);
     }
 
     #[test]
