@@ -4,8 +4,9 @@
 Run it with a Python that has gymnasium==1.4.0 (the venv printed by scripts/setup-libtorch.sh,
 after `$VENV/bin/python -m pip install gymnasium==1.4.0`):
 
-    $VENV/bin/python scripts/gen_fixtures.py                 # MountainCar-v0 and Acrobot-v1
+    $VENV/bin/python scripts/gen_fixtures.py      # MountainCar-v0, Acrobot-v1, CartPole options
     $VENV/bin/python scripts/gen_fixtures.py --env CartPole-v1 --out /tmp/cartpole.json
+    $VENV/bin/python scripts/gen_fixtures.py --env CartPole-v1-options   # CartPole's options
 
 Each trajectory starts from a state written into `env.unwrapped.state` right after a seeded
 reset, replays actions chosen by a small named policy, and records after every step the f64
@@ -34,6 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "envs" / "tests" / "fixtures"
 SIZE_LIMIT = 2_000_000  # bytes per fixture file, so that the files stay reviewable in git
+OPTIONS_SIZE_LIMIT = 1_000_000  # the CartPole options fixture is held to less
 
 
 def f64_hex(x):
@@ -49,9 +51,18 @@ def state_of(env):
     return [float(v) for v in env.unwrapped.state]
 
 
-def record(env_id, name, reset_seed, init_state, policy, policy_name, extra_steps=0):
-    """Plays one episode from `init_state` (None: keep the seeded reset's own state)."""
-    env = gym.make(env_id)
+def record(env_id, name, reset_seed, init_state, policy, policy_name, extra_steps=0, options=None):
+    """Plays one episode from `init_state` (None: keep the seeded reset's own state).
+
+    `options` (CartPole only) is a dict with `sutton_barto_reward` (a constructor keyword of
+    CartPoleEnv) and `kinematics_integrator` (an attribute of the unwrapped env, set before the
+    first step); it is recorded in the trajectory.
+    """
+    if options is None:
+        env = gym.make(env_id)
+    else:
+        env = gym.make(env_id, sutton_barto_reward=options["sutton_barto_reward"])
+        env.unwrapped.kinematics_integrator = options["kinematics_integrator"]
     obs, _ = env.reset(seed=reset_seed)
     sampled = state_of(env)
     if init_state is None:
@@ -94,8 +105,10 @@ def record(env_id, name, reset_seed, init_state, policy, policy_name, extra_step
         if n_steps is not None and t >= n_steps + extra_steps:
             break
     env.close()
-    traj = {
-        "name": name,
+    traj = {"name": name}
+    if options is not None:
+        traj["options"] = dict(options)
+    traj |= {
         "reset_seed": reset_seed,
         "sampled_state_overridden": overridden,
         "init_state": init_state,
@@ -334,6 +347,87 @@ def cartpole():
     return env_id, constants, semantics, trajs, extras
 
 
+# ---------------------------------------------------------------- CartPole-v1 options
+
+
+SUTTON_BARTO = {"sutton_barto_reward": True, "kinematics_integrator": "euler"}
+SEMI_IMPLICIT = {"sutton_barto_reward": False, "kinematics_integrator": "semi-implicit euler"}
+BOTH_OPTIONS = {"sutton_barto_reward": True, "kinematics_integrator": "semi-implicit euler"}
+
+
+def cartpole_options():
+    """CartPole-v1 with `sutton_barto_reward=True`, with the semi-implicit Euler integrator,
+    and with both; three of the episodes run the full 500 steps, so the file stays < 1 MB."""
+    env_id = "CartPole-v1"
+    trajs, extras = [], []
+
+    def balance(t, s):
+        return 1 if s[2] + 0.5 * s[3] > 0 else 0
+
+    def add(name, options, seed, init, pol, extra=0):
+        (extras if extra else trajs).append(
+            record(env_id, name, seed, init, pol[0], pol[1], extra_steps=extra, options=options)
+        )
+
+    bal = (balance, "balance(k=0.5)")
+    add("sb00_zero_balance_trunc", SUTTON_BARTO, 0, [0.0, 0.0, 0.0, 0.0], bal)
+    add("sb01_edge_pos_const1", SUTTON_BARTO, 1, [0.05, 0.05, 0.05, 0.05], const(1))
+    add("sb02_reset_state_random", SUTTON_BARTO, 2, None, random_seq(402, n=2))
+    add("sb03_cart_leaves_track", SUTTON_BARTO, 3, [2.3, 1.0, 0.0, 0.0], bal)
+    add("si00_small_state_balance_trunc", SEMI_IMPLICIT, 10, [0.01, -0.02, 0.03, -0.04], bal)
+    add("si01_edge_pos_const1", SEMI_IMPLICIT, 11, [0.05, 0.05, 0.05, 0.05], const(1))
+    add("si02_edge_neg_const0", SEMI_IMPLICIT, 12, [-0.05, -0.05, -0.05, -0.05], const(0))
+    add("si03_reset_state_random", SEMI_IMPLICIT, 13, None, random_seq(413, n=2))
+    add("si04_cart_leaves_track", SEMI_IMPLICIT, 14, [2.3, 1.0, 0.0, 0.0], bal)
+    add("si05_fast_spin_from_rest", SEMI_IMPLICIT, 15, [0.0, 0.0, 0.0, 3.0], const(0))
+    add("sbsi00_reset_state_random", BOTH_OPTIONS, 20, None, random_seq(420, n=2))
+    add("sbsi01_cart_leaves_track_left", BOTH_OPTIONS, 21, [-2.3, -1.0, 0.0, 0.0], bal)
+    # The pole falls on the 500th step (both flags, reward -1): balance, then push right for
+    # good. Search the step at which the pushing starts.
+    both = None
+    for delay in range(499, 400, -1):
+
+        def late_push(t, s, delay=delay):
+            return balance(t, s) if t < delay else 1
+
+        pol = (late_push, f"balance(k=0.5) then const(1) from step {delay}")
+        tr = record(env_id, "probe", 22, [0.0, 0.0, 0.0, 0.0], pol[0], pol[1], options=BOTH_OPTIONS)
+        if tr["end_reason"] == "both":
+            both = (delay, pol)
+            break
+    if both is not None:
+        add(f"sbsi02_terminate_on_step_500_delay{both[0]}", BOTH_OPTIONS, 22, [0.0] * 4, both[1])
+    # Gymnasium pays -1 for every step after termination under the Sutton-Barto reward (0 under
+    # the default one); retort refuses those steps, but the record keeps what Gymnasium gave.
+    add("extra_sb_after_termination", SUTTON_BARTO, 30, [0.05, 0.05, 0.05, 0.05], const(1), 3)
+    add("extra_si_after_termination", SEMI_IMPLICIT, 31, [-0.05, -0.05, -0.05, -0.05], const(0), 3)
+
+    constants = {
+        "tau": 0.02,
+        "max_episode_steps": 500,
+        "reward_threshold": 475.0,
+        "sutton_barto_reward_threshold_documented": 0.0,
+        "options_per_trajectory": ["sutton_barto_reward", "kinematics_integrator"],
+        "kinematics_integrators": ["euler", "semi-implicit euler"],
+        "option_sets": {
+            "sutton_barto": SUTTON_BARTO,
+            "semi_implicit": SEMI_IMPLICIT,
+            "both": BOTH_OPTIONS,
+        },
+    }
+    semantics = (
+        "float64; the accelerations as in cartpole_v1_public.json. kinematics_integrator "
+        "'euler': x += tau*x_dot, x_dot += tau*xacc, theta += tau*theta_dot, theta_dot += "
+        "tau*thetaacc, all from the old values; any other string (here 'semi-implicit euler'): "
+        "x_dot = x_dot + tau*xacc, then x = x + tau*x_dot (the new x_dot), theta_dot = "
+        "theta_dot + tau*thetaacc, then theta = theta + tau*theta_dot (the new theta_dot). "
+        "sutton_barto_reward=True: reward 0.0 on a step that does not terminate, -1.0 on the "
+        "terminating step and on every step after it; False: 1.0 up to and including the "
+        "terminating step, 0.0 after it. obs = float32(state)."
+    )
+    return env_id, constants, semantics, trajs, extras
+
+
 # ---------------------------------------------------------------- coverage checks
 
 
@@ -345,9 +439,27 @@ def coverage(env_id, trajs):
         ("terminated episodes", ends.count("terminated") + ends.count("both")),
         ("truncated episodes", ends.count("truncation") + ends.count("both")),
     ]
-    if env_id != "CartPole-v1":
+    with_options = [tr for tr in trajs if "options" in tr]
+    if env_id != "CartPole-v1" or with_options:
         # The regenerated CartPole set is a smoke test of this script; it skips this case.
         common.append(("both flags on the last step", ends.count("both")))
+    if with_options:
+        sb = [tr for tr in with_options if tr["options"]["sutton_barto_reward"]]
+        si = [tr for tr in with_options if tr["options"]["kinematics_integrator"] != "euler"]
+        last = [tr["steps"][tr["n_steps"] - 1] for tr in sb]
+        return common + [
+            ("Sutton-Barto episodes ending in a -1 termination",
+             sum(s["terminated"] and s["reward"] == -1.0 for s in last)),
+            ("Sutton-Barto episodes truncated with reward 0",
+             sum(s["truncated"] and not s["terminated"] and s["reward"] == 0.0 for s in last)),
+            ("semi-implicit terminated episodes",
+             sum(tr["end_reason"] in ("terminated", "both") for tr in si)),
+            ("semi-implicit truncated episodes",
+             sum(tr["end_reason"] in ("truncation", "both") for tr in si)),
+            ("episodes with both options", sum(tr in sb for tr in si)),
+            ("Sutton-Barto episodes with the Euler integrator", sum(tr not in si for tr in sb)),
+            ("semi-implicit episodes with the default reward", sum(tr not in sb for tr in si)),
+        ]
     if env_id == "MountainCar-v0":
         return common + [
             ("steps at the left wall", sum(s["state"][0] == -1.2 for s in steps)),
@@ -369,7 +481,15 @@ def coverage(env_id, trajs):
     return common
 
 
-def write(env_id, constants, semantics, trajs, extras, out):
+def write(env_id, constants, semantics, trajs, extras, out, size_limit=SIZE_LIMIT):
+    options_note = (
+        " A trajectory with `options` was made with gymnasium.make('CartPole-v1', "
+        "sutton_barto_reward=options['sutton_barto_reward']) and then "
+        "env.unwrapped.kinematics_integrator = options['kinematics_integrator'], both before "
+        "the reset."
+        if any("options" in tr for tr in trajs + extras)
+        else ""
+    )
     doc = {
         "env_id": env_id,
         "gymnasium_version": gym.__version__,
@@ -383,17 +503,22 @@ def write(env_id, constants, semantics, trajs, extras, out):
             "float64); then env.step(action) for each action. steps[i] holds the values after "
             "actions[i]. The episode ends at step n_steps (first terminated or truncated); "
             "extras keep stepping past it. Generated by scripts/gen_fixtures.py."
+            + options_note
         ),
         "summary": [
-            {k: tr[k] for k in ("name", "n_steps", "end_reason", "init_state", "policy")}
+            {
+                k: tr[k]
+                for k in ("name", "options", "n_steps", "end_reason", "init_state", "policy")
+                if k in tr
+            }
             for tr in trajs + extras
         ],
         "trajectories": trajs,
         "extras": extras,
     }
     text = json.dumps(doc, separators=(",", ":"))
-    if len(text) > SIZE_LIMIT:
-        sys.exit(f"{out}: {len(text)} bytes is over the {SIZE_LIMIT}-byte limit; drop a trajectory")
+    if len(text) > size_limit:
+        sys.exit(f"{out}: {len(text)} bytes is over the {size_limit}-byte limit; drop a trajectory")
     out.write_text(text)
     n = sum(tr["n_steps"] for tr in trajs + extras)
     print(f"{out}: {len(trajs)} trajectories + {len(extras)} extras, {n} steps, {len(text)} bytes")
@@ -407,9 +532,11 @@ def write(env_id, constants, semantics, trajs, extras, out):
 
 
 GENERATORS = {
-    "MountainCar-v0": (mountaincar, "mountaincar_v0.json"),
-    "Acrobot-v1": (acrobot, "acrobot_v1.json"),
-    "CartPole-v1": (cartpole, None),
+    "MountainCar-v0": (mountaincar, "mountaincar_v0.json", SIZE_LIMIT),
+    "Acrobot-v1": (acrobot, "acrobot_v1.json", SIZE_LIMIT),
+    "CartPole-v1": (cartpole, None, SIZE_LIMIT),
+    # Not an id: CartPole-v1 with its sutton_barto_reward and kinematics_integrator options.
+    "CartPole-v1-options": (cartpole_options, "cartpole_v1_options.json", OPTIONS_SIZE_LIMIT),
 }
 
 
@@ -420,17 +547,17 @@ def main():
     args = ap.parse_args()
     if gym.__version__ != "1.4.0":
         sys.exit(f"gymnasium {gym.__version__} found; the fixtures pin 1.4.0")
-    envs = args.env or ["MountainCar-v0", "Acrobot-v1"]
+    envs = args.env or ["MountainCar-v0", "Acrobot-v1", "CartPole-v1-options"]
     if args.out and len(envs) != 1:
         sys.exit("--out needs exactly one --env")
     # The passive checker warns about out-of-bounds observations of hand-set states.
     warnings.filterwarnings("ignore")
     for env_id in envs:
-        gen, default_name = GENERATORS[env_id]
+        gen, default_name, size_limit = GENERATORS[env_id]
         out = args.out or (FIXTURES / default_name if default_name else None)
         if out is None:
             sys.exit(f"{env_id}: give --out; the public CartPole fixture is not overwritten")
-        write(*gen(), out)
+        write(*gen(), out, size_limit)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,13 @@
 //!
 //! Angles are measured from upright, positive clockwise (the pole leaning right).
 //!
-//! **Reward**: `+1` on every step, including the one that terminates the episode.
+//! **Reward**: by default `+1` on every step, including the one that terminates the episode.
+//! With [`CartPole::with_sutton_barto_reward`] (Gymnasium's `sutton_barto_reward=True`, the
+//! reward of Barto, Sutton and Anderson's original task) it is `0` on every step that does not
+//! terminate — a step that only truncates included — and `−1` on the step that terminates, so
+//! that every return is `0` or `−1`. Gymnasium goes on paying (`0` by default, `−1` with this
+//! option) if stepped after termination; retort refuses such steps with
+//! [`EnvError::EpisodeOver`] under either reward.
 //!
 //! **Start state**: each of the four state variables uniform in `[-0.05, 0.05)`, drawn from the
 //! environment's ChaCha8 stream (so the numbers differ from Gymnasium's NumPy stream; the
@@ -30,11 +36,25 @@
 //! **Truncation**: on the 500th step of an episode (Gymnasium's `TimeLimit`); if the pole also
 //! falls on that step, both flags are set.
 //!
-//! **Dynamics**: explicit Euler with `τ = 0.02 s`, in `f64`, with exactly Gymnasium's order of
-//! operations (plain `*` and `+`, never fused multiply-add), so every state matches Gymnasium's
-//! bits; `tests/cartpole_conformance.rs` replays recorded Gymnasium trajectories to prove it.
+//! **Dynamics**: with `τ = 0.02 s`, in `f64`, with exactly Gymnasium's order of operations
+//! (plain `*` and `+`, never fused multiply-add), so every state matches Gymnasium's bits. Both
+//! integrators first compute the accelerations `ẍ`, `θ̈` from the old state and the force
+//! ([`accelerations`]); they differ in the order of the updates (Gymnasium's
+//! `kinematics_integrator`, chosen with [`CartPole::with_integrator`]):
 //!
-//! Gymnasium's `reward_threshold` for CartPole-v1 is 475.
+//! - [`Integrator::Euler`] (`"euler"`, the default): every update reads the old values —
+//!   `x += τ·ẋ`, `ẋ += τ·ẍ`, `θ += τ·θ̇`, `θ̇ += τ·θ̈`.
+//! - [`Integrator::SemiImplicitEuler`] (`"semi-implicit euler"`): each velocity is updated
+//!   first and the position moves with the new velocity — `ẋ += τ·ẍ`, then `x += τ·ẋ`;
+//!   `θ̇ += τ·θ̈`, then `θ += τ·θ̇`. (Gymnasium treats every string other than `"euler"` this
+//!   way; retort names only these two.)
+//!
+//! `tests/cartpole_conformance.rs` and `tests/cartpole_options_conformance.rs` replay recorded
+//! Gymnasium trajectories, the latter with both options, to prove it.
+//!
+//! Gymnasium's `reward_threshold` for CartPole-v1 is 475; with the Sutton–Barto reward its
+//! documentation gives 0 (no termination within the time limit), which
+//! [`Env::reward_threshold`] then returns.
 
 use crate::{check_reset_len, check_step, Env, EnvError, Step};
 use rand::{Rng, SeedableRng};
@@ -66,6 +86,52 @@ pub const MAX_EPISODE_STEPS: u32 = 500;
 pub const REWARD_THRESHOLD: f64 = 475.0;
 /// Bounds of the uniform start state (all four variables).
 pub const RESET_BOUND: f64 = 0.05;
+/// Gymnasium's documented `reward_threshold` under the Sutton–Barto reward.
+pub const SUTTON_BARTO_REWARD_THRESHOLD: f64 = 0.0;
+
+/// How a step advances the state (Gymnasium's `kinematics_integrator`); see the
+/// [module docs](self).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Integrator {
+    /// Explicit Euler: all four updates read the old state (`"euler"`, Gymnasium's default).
+    #[default]
+    Euler,
+    /// Semi-implicit (symplectic) Euler: velocities first, positions with the new velocities
+    /// (`"semi-implicit euler"`).
+    SemiImplicitEuler,
+}
+
+impl Integrator {
+    /// Every integrator, in the order [`Integrator::NAMES`] lists their names.
+    pub const ALL: [Integrator; 2] = [Integrator::Euler, Integrator::SemiImplicitEuler];
+    /// The names Gymnasium gives them, as an experiment file spells them.
+    pub const NAMES: [&'static str; 2] = ["euler", "semi-implicit euler"];
+
+    /// The integrator Gymnasium calls `name` (exactly `"euler"` or `"semi-implicit euler"`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .position(|&n| n == name)
+            .map(|i| Self::ALL[i])
+    }
+
+    /// Gymnasium's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Integrator::Euler => Self::NAMES[0],
+            Integrator::SemiImplicitEuler => Self::NAMES[1],
+        }
+    }
+
+    /// The new state after pushing with `force` from `state`.
+    #[inline]
+    pub fn step(self, state: [f64; 4], force: f64) -> [f64; 4] {
+        match self {
+            Integrator::Euler => euler_step(state, force),
+            Integrator::SemiImplicitEuler => semi_implicit_euler_step(state, force),
+        }
+    }
+}
 
 /// The CartPole-v1 environment; see the [module docs](self) for its spec.
 #[derive(Clone, Debug)]
@@ -75,6 +141,8 @@ pub struct CartPole {
     elapsed: u32,
     active: bool,
     max_episode_steps: u32,
+    sutton_barto_reward: bool,
+    integrator: Integrator,
 }
 
 impl Default for CartPole {
@@ -92,6 +160,8 @@ impl CartPole {
             elapsed: 0,
             active: false,
             max_episode_steps: MAX_EPISODE_STEPS,
+            sutton_barto_reward: false,
+            integrator: Integrator::Euler,
         }
     }
 
@@ -109,6 +179,29 @@ impl CartPole {
     pub fn with_max_episode_steps(mut self, limit: u32) -> Self {
         self.max_episode_steps = limit.max(1);
         self
+    }
+
+    /// Gymnasium's `sutton_barto_reward`: `true` pays `0` per surviving step and `−1` on the
+    /// terminating one instead of `+1` on every step (default `false`).
+    pub fn with_sutton_barto_reward(mut self, on: bool) -> Self {
+        self.sutton_barto_reward = on;
+        self
+    }
+
+    /// Gymnasium's `kinematics_integrator` (default [`Integrator::Euler`]).
+    pub fn with_integrator(mut self, integrator: Integrator) -> Self {
+        self.integrator = integrator;
+        self
+    }
+
+    /// Whether the Sutton–Barto reward is in force.
+    pub fn sutton_barto_reward(&self) -> bool {
+        self.sutton_barto_reward
+    }
+
+    /// The integrator in use.
+    pub fn integrator(&self) -> Integrator {
+        self.integrator
     }
 
     /// The exact `f64` state `[x, ẋ, θ, θ̇]`.
@@ -133,20 +226,29 @@ impl CartPole {
     }
 }
 
-/// One Euler step of the cart-pole dynamics: the new state after pushing with `force`.
+/// The accelerations `(ẍ, θ̈)` in `state` under `force`, shared by both integrators.
 ///
-/// Kept free of `self` and branches so that the hot loop is plain arithmetic. The
-/// parenthesisation mirrors Gymnasium's Python source evaluated left to right; changing it (or
-/// letting anything fuse a multiply and an add) changes the last bits of the trajectory.
+/// The parenthesisation mirrors Gymnasium's Python source evaluated left to right; changing it
+/// (or letting anything fuse a multiply and an add) changes the last bits of the trajectory.
 #[inline]
-pub fn euler_step(state: [f64; 4], force: f64) -> [f64; 4] {
-    let [x, x_dot, theta, theta_dot] = state;
+pub fn accelerations(state: [f64; 4], force: f64) -> (f64, f64) {
+    let [_, _, theta, theta_dot] = state;
     let costheta = theta.cos();
     let sintheta = theta.sin();
     let temp = (force + POLEMASS_LENGTH * (theta_dot * theta_dot) * sintheta) / TOTAL_MASS;
     let thetaacc = (GRAVITY * sintheta - costheta * temp)
         / (LENGTH * (4.0 / 3.0 - MASSPOLE * (costheta * costheta) / TOTAL_MASS));
     let xacc = temp - POLEMASS_LENGTH * thetaacc * costheta / TOTAL_MASS;
+    (xacc, thetaacc)
+}
+
+/// One Euler step of the cart-pole dynamics: the new state after pushing with `force`.
+///
+/// Kept free of `self` and branches so that the hot loop is plain arithmetic.
+#[inline]
+pub fn euler_step(state: [f64; 4], force: f64) -> [f64; 4] {
+    let [x, x_dot, theta, theta_dot] = state;
+    let (xacc, thetaacc) = accelerations(state, force);
     // All four updates read the old values (Gymnasium's "euler" integrator).
     [
         x + TAU * x_dot,
@@ -154,6 +256,19 @@ pub fn euler_step(state: [f64; 4], force: f64) -> [f64; 4] {
         theta + TAU * theta_dot,
         theta_dot + TAU * thetaacc,
     ]
+}
+
+/// One semi-implicit Euler step: each velocity is updated first and its position advances with
+/// the new velocity (Gymnasium's `"semi-implicit euler"`), with plain `*` and `+`.
+#[inline]
+pub fn semi_implicit_euler_step(state: [f64; 4], force: f64) -> [f64; 4] {
+    let [x, x_dot, theta, theta_dot] = state;
+    let (xacc, thetaacc) = accelerations(state, force);
+    let x_dot = x_dot + TAU * xacc;
+    let x = x + TAU * x_dot;
+    let theta_dot = theta_dot + TAU * thetaacc;
+    let theta = theta + TAU * theta_dot;
+    [x, x_dot, theta, theta_dot]
 }
 
 impl Env for CartPole {
@@ -186,7 +301,7 @@ impl Env for CartPole {
     fn step(&mut self, action: usize, obs: &mut [f32]) -> Result<Step, EnvError> {
         check_step(self.active, action, 2, obs.len(), 4)?;
         let force = if action == 1 { FORCE_MAG } else { -FORCE_MAG };
-        self.state = euler_step(self.state, force);
+        self.state = self.integrator.step(self.state, force);
         self.elapsed += 1;
         let [x, _, theta, _] = self.state;
         // Gymnasium's four strict comparisons, kept literally: a NaN state compares false
@@ -199,8 +314,15 @@ impl Env for CartPole {
         let truncated = self.elapsed >= self.max_episode_steps;
         self.active = !(terminated || truncated);
         self.write_obs(obs);
+        // Stepping past termination is refused above, so Gymnasium's post-termination rewards
+        // never arise here.
+        let reward = match (self.sutton_barto_reward, terminated) {
+            (false, _) => 1.0,
+            (true, false) => 0.0,
+            (true, true) => -1.0,
+        };
         Ok(Step {
-            reward: 1.0,
+            reward,
             terminated,
             truncated,
         })
@@ -211,7 +333,11 @@ impl Env for CartPole {
     }
 
     fn reward_threshold(&self) -> Option<f64> {
-        Some(REWARD_THRESHOLD)
+        Some(if self.sutton_barto_reward {
+            SUTTON_BARTO_REWARD_THRESHOLD
+        } else {
+            REWARD_THRESHOLD
+        })
     }
 }
 
@@ -340,6 +466,132 @@ mod tests {
         let mut env = CartPole::with_state([f64::NAN, 0.0, 0.0, 0.0]);
         let mut obs = [0.0f32; 4];
         assert!(!env.step(0, &mut obs).expect("step").terminated);
+    }
+
+    #[test]
+    fn sutton_barto_reward_is_zero_until_the_terminating_step_pays_minus_one() {
+        // Pushing left while the pole leans right and falls: θ passes 12° on the 4th step
+        // (Gymnasium pays 0, 0, 0, −1 from here and −1 for every step it is pushed on after).
+        let mut env = CartPole::with_state([0.0, 0.0, 0.15, 0.5]).with_sutton_barto_reward(true);
+        let mut obs = [0.0f32; 4];
+        let mut rewards = Vec::new();
+        let mut flags = Vec::new();
+        while let Ok(step) = env.step(0, &mut obs) {
+            rewards.push(step.reward);
+            flags.push((step.terminated, step.truncated));
+        }
+        assert_eq!(rewards, [0.0, 0.0, 0.0, -1.0]);
+        assert_eq!(flags.last(), Some(&(true, false)));
+        assert!(flags[..3].iter().all(|&f| f == (false, false)));
+        // The episode is over: retort refuses to step on, whatever the reward.
+        assert!(matches!(env.step(0, &mut obs), Err(EnvError::EpisodeOver)));
+        assert_eq!(env.reward_threshold(), Some(0.0));
+
+        // The same episode under the default reward pays +1 on all four steps.
+        let mut env = CartPole::with_state([0.0, 0.0, 0.15, 0.5]);
+        let rewards: Vec<f64> = std::iter::from_fn(|| env.step(0, &mut obs).ok())
+            .map(|s| s.reward)
+            .collect();
+        assert_eq!(rewards, [1.0; 4]);
+        assert_eq!(env.reward_threshold(), Some(475.0));
+    }
+
+    #[test]
+    fn sutton_barto_reward_pays_zero_on_a_step_that_only_truncates() {
+        let mut env = CartPole::with_state([0.0; 4])
+            .with_sutton_barto_reward(true)
+            .with_max_episode_steps(1);
+        let mut obs = [0.0f32; 4];
+        let step = env.step(1, &mut obs).expect("step");
+        assert_eq!(
+            step,
+            Step {
+                reward: 0.0,
+                terminated: false,
+                truncated: true
+            }
+        );
+    }
+
+    #[test]
+    fn one_semi_implicit_step_matches_the_hand_written_formula() {
+        let (x, x_dot, theta, theta_dot) = (0.1, 0.2, 0.05, -0.3);
+        let mut env = CartPole::with_state([x, x_dot, theta, theta_dot])
+            .with_integrator(Integrator::SemiImplicitEuler);
+        let mut obs = [0.0f32; 4];
+        env.step(1, &mut obs).expect("step");
+
+        // Gymnasium's formulas written out with its constants (force +10 for action 1).
+        let costheta = f64::cos(theta);
+        let sintheta = f64::sin(theta);
+        let temp = (10.0 + 0.05 * (theta_dot * theta_dot) * sintheta) / 1.1;
+        let thetaacc = (9.8 * sintheta - costheta * temp)
+            / (0.5 * (4.0 / 3.0 - 0.1 * (costheta * costheta) / 1.1));
+        let xacc = temp - 0.05 * thetaacc * costheta / 1.1;
+        let new_x_dot = x_dot + 0.02 * xacc;
+        let new_x = x + 0.02 * new_x_dot;
+        let new_theta_dot = theta_dot + 0.02 * thetaacc;
+        let new_theta = theta + 0.02 * new_theta_dot;
+        assert_eq!(env.state(), [new_x, new_x_dot, new_theta, new_theta_dot]);
+        // The values Gymnasium 1.4.0 prints for this step.
+        assert_eq!(
+            env.state(),
+            [
+                0.10788749868436441,
+                0.39437493421822034,
+                0.03846991703037053,
+                -0.5765041484814735
+            ]
+        );
+        assert_eq!(obs, env.state().map(|v| v as f32));
+
+        // Euler from the same state moves the positions with the old velocities instead.
+        let mut euler = CartPole::with_state([x, x_dot, theta, theta_dot]);
+        euler.step(1, &mut obs).expect("step");
+        assert_eq!(
+            euler.state(),
+            [
+                0.10400000000000001,
+                0.39437493421822034,
+                0.044000000000000004,
+                -0.5765041484814735
+            ]
+        );
+    }
+
+    #[test]
+    fn semi_implicit_first_push_from_rest_already_moves_the_positions() {
+        let mut env = CartPole::with_state([0.0; 4]).with_integrator(Integrator::SemiImplicitEuler);
+        let mut obs = [0.0f32; 4];
+        env.step(1, &mut obs).expect("step");
+        assert_eq!(
+            env.state(),
+            [
+                0.0039024390243902443,
+                0.1951219512195122,
+                -0.005853658536585366,
+                -0.2926829268292683
+            ]
+        );
+    }
+
+    #[test]
+    fn integrator_names_are_gymnasiums_and_round_trip() {
+        assert_eq!(Integrator::default(), Integrator::Euler);
+        for integrator in Integrator::ALL {
+            assert_eq!(Integrator::from_name(integrator.name()), Some(integrator));
+        }
+        assert_eq!(
+            Integrator::from_name("semi-implicit euler"),
+            Some(Integrator::SemiImplicitEuler)
+        );
+        assert_eq!(Integrator::from_name("Euler"), None);
+        assert_eq!(Integrator::from_name("semi_implicit_euler"), None);
+        let env = CartPole::new();
+        assert_eq!(
+            (env.integrator(), env.sutton_barto_reward()),
+            (Integrator::Euler, false)
+        );
     }
 
     #[test]

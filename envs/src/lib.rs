@@ -105,8 +105,8 @@ pub trait Env: Send {
     /// The time limit after which an episode is truncated, if any.
     fn max_episode_steps(&self) -> Option<u32>;
 
-    /// Gymnasium's `reward_threshold` where it has one (CartPole-v1: 475.0, MountainCar-v0:
-    /// −110.0, Acrobot-v1: −100.0), else `None`.
+    /// Gymnasium's `reward_threshold` where it has one (CartPole-v1: 475.0, or 0.0 with the
+    /// Sutton–Barto reward; MountainCar-v0: −110.0; Acrobot-v1: −100.0), else `None`.
     fn reward_threshold(&self) -> Option<f64>;
 }
 

@@ -1,7 +1,7 @@
 //! The registry: how an experiment names an environment ([`EnvSpec`]) and builds it ([`make`]).
 
 use crate::acrobot::{self, Acrobot};
-use crate::cartpole::{self, CartPole};
+use crate::cartpole::{self, CartPole, Integrator};
 use crate::gridworld::{BuiltinMap, GridMap, GridWorld};
 use crate::mountain_car::{self, MountainCar};
 use crate::{Env, EnvError};
@@ -24,7 +24,8 @@ pub enum ObsKind {
 ///
 /// Which options each id accepts (any other option set is an error naming it):
 ///
-/// - `CartPole-v1`: only `max_episode_steps` (default 500).
+/// - `CartPole-v1`: `max_episode_steps` (default 500), `sutton_barto_reward` (default false),
+///   `kinematics_integrator` (default `"euler"`).
 /// - `MountainCar-v0`: only `max_episode_steps` (default 200).
 /// - `Acrobot-v1`: only `max_episode_steps` (default 500).
 /// - `FrozenLake-v1`: `map` = `"4x4"` (default) or `"8x8"`; `is_slippery` (default true);
@@ -63,6 +64,16 @@ pub struct EnvSpec {
     /// measure path length. The Gymnasium ids keep Gymnasium's rewards and refuse it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_reward: Option<f64>,
+    /// CartPole-v1 only: Gymnasium's `sutton_barto_reward`. When true, every step that does
+    /// not terminate (also one that only truncates) pays 0 and the terminating step pays −1,
+    /// instead of +1 on every step; the reward threshold becomes 0 (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sutton_barto_reward: Option<bool>,
+    /// CartPole-v1 only: Gymnasium's `kinematics_integrator`, `"euler"` (the default: every
+    /// update reads the old state) or `"semi-implicit euler"` (each velocity is updated first
+    /// and its position moves with the new velocity). Other names are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kinematics_integrator: Option<String>,
 }
 
 impl EnvSpec {
@@ -76,6 +87,8 @@ impl EnvSpec {
             observation: None,
             max_episode_steps: None,
             step_reward: None,
+            sutton_barto_reward: None,
+            kinematics_integrator: None,
         }
     }
 }
@@ -171,7 +184,22 @@ fn build(spec: &EnvSpec) -> Result<Built, EnvError> {
         )
     };
 
-    // The classic-control ids take only a time limit; every grid option is refused.
+    // CartPole's own options, refused by every other known id (an unknown id is reported as
+    // such below).
+    if spec.id != "CartPole-v1" && KNOWN_IDS.contains(&spec.id.as_str()) {
+        refuse(
+            "sutton_barto_reward",
+            spec.sutton_barto_reward.map(|v| v.to_string()),
+        )?;
+        refuse(
+            "kinematics_integrator",
+            spec.kinematics_integrator
+                .as_ref()
+                .map(|v| format!("{v:?}")),
+        )?;
+    }
+    // The classic-control ids take a time limit (CartPole also its own options); every grid
+    // option is refused.
     let classic_control = || -> Result<(), EnvError> {
         map()?;
         map_file()?;
@@ -183,11 +211,27 @@ fn build(spec: &EnvSpec) -> Result<Built, EnvError> {
     match spec.id.as_str() {
         "CartPole-v1" => {
             classic_control()?;
+            let integrator = match spec.kinematics_integrator.as_deref() {
+                None => Integrator::default(),
+                Some(name) => Integrator::from_name(name).ok_or_else(|| {
+                    bad(
+                        "kinematics_integrator",
+                        format!("{name:?}"),
+                        format!(
+                            "CartPole-v1 accepts {} (the first is the default)",
+                            Integrator::NAMES.map(|n| format!("\"{n}\"")).join(" and ")
+                        ),
+                    )
+                })?,
+            };
             let limit = spec
                 .max_episode_steps
                 .unwrap_or(cartpole::MAX_EPISODE_STEPS);
             Ok(Built::CartPole(
-                CartPole::new().with_max_episode_steps(limit),
+                CartPole::new()
+                    .with_max_episode_steps(limit)
+                    .with_sutton_barto_reward(spec.sutton_barto_reward.unwrap_or(false))
+                    .with_integrator(integrator),
             ))
         }
         "MountainCar-v0" => {

@@ -345,3 +345,127 @@ fn spec_refuses_unknown_fields() {
     let msg = err.expect_err("refused").to_string();
     assert!(msg.contains("slippery"), "{msg}");
 }
+
+#[test]
+fn cartpole_takes_gymnasiums_reward_and_integrator_options() {
+    let plain = EnvSpec::new("CartPole-v1");
+    assert_eq!(
+        (
+            plain.sutton_barto_reward,
+            plain.kinematics_integrator.clone()
+        ),
+        (None, None)
+    );
+    let mut obs = [0.0f32; 4];
+    let mut first_step = |s: &EnvSpec| {
+        let mut env = make(s).expect("cartpole with options");
+        env.reset(Some(3), &mut obs);
+        let step = env.step(1, &mut obs).expect("step");
+        (step.reward, obs, env.reward_threshold())
+    };
+    let (reward, euler_obs, threshold) = first_step(&plain);
+    assert_eq!((reward, threshold), (1.0, Some(475.0)));
+    let explicit = EnvSpec {
+        kinematics_integrator: Some("euler".into()),
+        sutton_barto_reward: Some(false),
+        ..spec("CartPole-v1")
+    };
+    assert_eq!(first_step(&explicit), (1.0, euler_obs, Some(475.0)));
+
+    let sutton_barto = EnvSpec {
+        sutton_barto_reward: Some(true),
+        ..spec("CartPole-v1")
+    };
+    let (reward, obs_sb, threshold) = first_step(&sutton_barto);
+    assert_eq!((reward, obs_sb, threshold), (0.0, euler_obs, Some(0.0)));
+
+    let semi = EnvSpec {
+        kinematics_integrator: Some("semi-implicit euler".into()),
+        ..spec("CartPole-v1")
+    };
+    let (reward, semi_obs, _) = first_step(&semi);
+    assert_eq!(reward, 1.0);
+    // Same velocities, but the positions already moved with the new velocities.
+    assert_eq!((semi_obs[1], semi_obs[3]), (euler_obs[1], euler_obs[3]));
+    assert_ne!((semi_obs[0], semi_obs[2]), (euler_obs[0], euler_obs[2]));
+}
+
+#[test]
+fn cartpole_refuses_an_unknown_integrator_listing_the_two_names() {
+    for name in ["rk4", "Euler", "semi-implicit", "semi_implicit_euler", ""] {
+        let err = make(&EnvSpec {
+            kinematics_integrator: Some(name.into()),
+            ..spec("CartPole-v1")
+        })
+        .err()
+        .unwrap_or_else(|| panic!("{name:?} was accepted"));
+        let msg = err.to_string();
+        let (option, fix) = bad_option(Err::<(), _>(err));
+        assert_eq!(option, "kinematics_integrator");
+        assert!(
+            fix.contains("\"euler\"") && fix.contains("\"semi-implicit euler\""),
+            "{fix}"
+        );
+        assert!(msg.contains(&format!("{name:?}")), "{msg}");
+    }
+}
+
+#[test]
+fn other_ids_refuse_the_cartpole_options_by_name() {
+    for id in known_ids().iter().filter(|id| **id != "CartPole-v1") {
+        // GridWorld needs a map to get as far as its options.
+        let base = if *id == "GridWorld" {
+            grid("FourRooms")
+        } else {
+            spec(id)
+        };
+        let cases = [
+            (
+                EnvSpec {
+                    sutton_barto_reward: Some(false),
+                    ..base.clone()
+                },
+                "sutton_barto_reward",
+            ),
+            (
+                EnvSpec {
+                    kinematics_integrator: Some("euler".into()),
+                    ..base.clone()
+                },
+                "kinematics_integrator",
+            ),
+        ];
+        for (s, option) in cases {
+            let (refused, fix) = bad_option(make(&s));
+            assert_eq!(refused, option, "{id}");
+            assert!(fix.contains(id) && fix.contains(option), "{fix}");
+            assert_eq!(bad_option(optimal_return(&s)).0, option, "{id}");
+        }
+    }
+    // An unknown id is reported as unknown, whatever options it carries.
+    let err = make(&EnvSpec {
+        sutton_barto_reward: Some(true),
+        ..spec("cartpole")
+    })
+    .err();
+    assert!(matches!(err, Some(EnvError::UnknownEnv { .. })), "{err:?}");
+}
+
+#[test]
+fn cartpole_options_serialise_only_when_set() {
+    let s = EnvSpec {
+        sutton_barto_reward: Some(true),
+        kinematics_integrator: Some("semi-implicit euler".into()),
+        ..spec("CartPole-v1")
+    };
+    let json = serde_json::to_string(&s).expect("serialise");
+    assert_eq!(
+        json,
+        r#"{"id":"CartPole-v1","sutton_barto_reward":true,"kinematics_integrator":"semi-implicit euler"}"#
+    );
+    assert_eq!(serde_json::from_str::<EnvSpec>(&json).expect("parse"), s);
+    assert_eq!(
+        serde_json::to_string(&spec("CartPole-v1")).expect("serialise"),
+        r#"{"id":"CartPole-v1"}"#
+    );
+}

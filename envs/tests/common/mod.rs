@@ -1,5 +1,6 @@
 //! Replay of Gymnasium fixture files (the format of `fixtures/cartpole_v1_public.json`, written
-//! by `scripts/gen_fixtures.py`), shared by the MountainCar and Acrobot conformance tests.
+//! by `scripts/gen_fixtures.py`), shared by the MountainCar, Acrobot and CartPole-options
+//! conformance tests.
 //!
 //! Two checks per recording: a full replay from the initial state, comparing every step's state
 //! bits, observation bits, reward and flags, and refusing actions past the end; and a one-step
@@ -16,6 +17,11 @@ pub trait Replayable: Env + Sized {
     const STATE_DIM: usize;
     /// The environment started from `state` (`len == STATE_DIM`), step counter at 0.
     fn from_state(state: &[f64]) -> Self;
+    /// The environment for one recording (its JSON object, e.g. to read recorded options),
+    /// started from `state`; by default [`Replayable::from_state`].
+    fn from_recording(_recording: &Value, state: &[f64]) -> Self {
+        Self::from_state(state)
+    }
     /// The exact state.
     fn state_vec(&self) -> Vec<f64>;
 }
@@ -60,6 +66,7 @@ fn floats(bits: &[u64]) -> Vec<f64> {
 
 /// One recording, decoded.
 struct Recording<'a> {
+    json: &'a Value,
     ctx: String,
     init: Vec<u64>,
     n_steps: usize,
@@ -85,6 +92,7 @@ fn decode<'a, E: Replayable>(traj: &'a Value, file: &Path) -> Recording<'a> {
         "{ctx}: sizes"
     );
     Recording {
+        json: traj,
         ctx,
         init,
         n_steps,
@@ -133,7 +141,7 @@ fn compare<E: Replayable>(
 /// Full replay of one recording from its initial state; returns the steps compared.
 fn replay<E: Replayable>(rec: &Recording) -> usize {
     let ctx = &rec.ctx;
-    let mut env = E::from_state(&floats(&rec.init));
+    let mut env = E::from_recording(rec.json, &floats(&rec.init));
     let mut obs = vec![0.0f32; env.obs_dim()];
     for (t, (&action, record)) in rec
         .actions
@@ -176,7 +184,7 @@ fn one_step_each<E: Replayable>(rec: &Recording) -> Vec<String> {
         .enumerate()
     {
         let at = format!("{} step {t} (from the recorded state)", rec.ctx);
-        let mut env = E::from_state(&before);
+        let mut env = E::from_recording(rec.json, &before);
         let mut obs = vec![0.0f32; env.obs_dim()];
         let step = env
             .step(action, &mut obs)
