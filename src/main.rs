@@ -278,11 +278,11 @@ fn sweep(args: &RunArgs, seeds: u64, jobs: Option<u16>) -> Result<()> {
 /// Removes the run directory of a run that failed before it saved any checkpoint, so that bad
 /// input leaves nothing behind. Runs that diverged or were interrupted keep their directory:
 /// its TensorBoard curves show what happened, and its checkpoints what was finished.
-fn discard_unfinished_run(dir: &Path, created: bool, error: &anyhow::Error) {
+fn discard_unfinished_run(dir: &Path, created: Option<PathBuf>, error: &anyhow::Error) {
     let code = exit_code(error);
     let has_checkpoint = contains_checkpoint(dir);
-    if created && code == EXIT_FAILURE && !has_checkpoint {
-        if let Err(e) = std::fs::remove_dir_all(dir) {
+    if let (Some(created), EXIT_FAILURE, false) = (created, code, has_checkpoint) {
+        if let Err(e) = std::fs::remove_dir_all(&created) {
             tracing::warn!(
                 "could not remove the unfinished run directory {}: {e}",
                 dir.display()
@@ -304,8 +304,8 @@ fn contains_checkpoint(dir: &Path) -> bool {
 }
 
 /// Creates the run directory, refusing one that already holds files: a run never mixes its
-/// files with another's. Returns whether this call created it.
-fn prepare_run_dir(dir: &Path) -> Result<bool> {
+/// files with another's. Returns the outermost folder this call created, if any.
+fn prepare_run_dir(dir: &Path) -> Result<Option<PathBuf>> {
     if dir.exists() {
         let mut entries = std::fs::read_dir(dir).with_context(|| {
             format!(
@@ -321,7 +321,12 @@ fn prepare_run_dir(dir: &Path) -> Result<bool> {
             );
         }
     }
-    let created = !dir.exists();
+    // The outermost folder this call creates: removing it undoes everything created here.
+    let created = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .last();
+    let created = created.map(Path::to_path_buf);
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output directory {}", dir.display()))?;
     Ok(created)
@@ -363,8 +368,8 @@ fn export(checkpoint: &Path, out: &Path) -> Result<()> {
                 .with_context(|| format!("cannot write {}", out.join(name).display()))
         });
     if let Err(error) = copied {
-        if created {
-            let _ = std::fs::remove_dir_all(out);
+        if let Some(created) = created {
+            let _ = std::fs::remove_dir_all(created);
         }
         return Err(error);
     }

@@ -2,8 +2,10 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -66,4 +68,77 @@ pub fn tb_check(logdir: &Path) -> serde_json::Value {
     );
     serde_json::from_str(&std::fs::read_to_string(&json).expect("tb_check wrote its JSON"))
         .expect("tb_check writes valid JSON")
+}
+
+/// Every file and folder under `dir`, by path relative to it, with each file's bytes (`None`
+/// for a folder); empty when `dir` does not exist. Comparing two snapshots shows whether a
+/// command created, removed or changed anything there.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Option<Vec<u8>>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let relative = path.strip_prefix(root).expect("under root").to_path_buf();
+            if path.is_dir() {
+                into.insert(relative, None);
+                walk(root, &path, into);
+            } else {
+                into.insert(relative, Some(std::fs::read(&path).unwrap_or_default()));
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(dir, dir, &mut files);
+    files
+}
+
+/// Copies the folder `from` (files and sub-folders) to `to`, which must not exist.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("the copy's folder can be created");
+    for entry in std::fs::read_dir(from).expect("the source folder is readable") {
+        let path = entry.expect("a readable entry").path();
+        let target = to.join(path.file_name().expect("an entry has a name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("the file copies");
+        }
+    }
+}
+
+/// A tiny CartPole experiment (a few seconds to train): the teacher of [`trained_teacher`].
+pub const TINY_CARTPOLE: &str = "[env]\nid = \"CartPole-v1\"\n\
+    [teacher]\nhidden = [8]\ntotal_steps = 300\nlearning_starts = 100\neval_interval = 0\n\
+    [eval]\nepisodes = 2\n\
+    [distill]\nstates = 200\nsteps = 20\n\
+    [[students]]\nname = \"s4\"\nhidden = [4]\n";
+
+/// The `teacher/` checkpoint of one real run of `retort train` on [`TINY_CARTPOLE`], trained
+/// once per test binary and shared: copy it before changing anything in it.
+pub fn trained_teacher() -> &'static Path {
+    static TEACHER: OnceLock<PathBuf> = OnceLock::new();
+    TEACHER.get_or_init(|| {
+        let dir = scratch("shared-teacher");
+        let experiment = dir.join("tiny.toml");
+        std::fs::write(&experiment, TINY_CARTPOLE).expect("the scratch dir is writable");
+        let run = dir.join("run");
+        let out = retort(&[
+            "train",
+            experiment.to_str().expect("a UTF-8 temp dir"),
+            "--out",
+            run.to_str().expect("a UTF-8 temp dir"),
+        ]);
+        assert!(
+            out.status.success(),
+            "training the shared tiny teacher failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let teacher = run.join("teacher");
+        assert!(
+            teacher.join("model.json").is_file() && teacher.join("model.safetensors").is_file()
+        );
+        teacher
+    })
 }

@@ -50,16 +50,13 @@ pub fn load_checkpoint(dir: &Path, device: Device) -> Result<(ModelCard, MlpPoli
     if !card_path.is_file() {
         return Err(fail(dir.into(), format!("no model.json here; {EXPECTED}")));
     }
-    let text = std::fs::read_to_string(&card_path).map_err(|e| CoreError::io(&card_path, e))?;
-    let card: ModelCard = serde_json::from_str(&text)
-        .map_err(|e| fail(card_path.clone(), format!("not a retort model card: {e}")))?;
-    if card.format != MODEL_FORMAT {
-        let message = format!("format `{}`, expected `{MODEL_FORMAT}`", card.format);
-        return Err(fail(card_path, message));
-    }
-    if card.mlp.obs_dim == 0 || card.mlp.n_actions == 0 || card.mlp.hidden.contains(&0) {
-        return Err(fail(card_path, "layer widths must all be positive".into()));
-    }
+    // The runtime's loader checks the card (format, widths, parameter count, fit with its
+    // environment) and every tensor's name, dtype and shape without building the network, so
+    // a corrupt or contradictory checkpoint is refused before libtorch allocates anything.
+    let (card, _) = retort_runtime::Mlp::load_with_card(dir).map_err(|e| match e {
+        retort_runtime::RuntimeError::Checkpoint { path, message } => fail(path, message),
+        other => fail(dir.into(), other.to_string()),
+    })?;
 
     let weights_path = dir.join("model.safetensors");
     let bytes = std::fs::read(&weights_path).map_err(|e| CoreError::io(&weights_path, e))?;
@@ -166,14 +163,15 @@ mod tests {
         let mut card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
         save_checkpoint(&dir, &card, &policy).unwrap();
         card.mlp.hidden = vec![16];
+        card.params = card.mlp.params();
         let json = serde_json::to_string(&card).unwrap();
         std::fs::write(dir.join("model.json"), json).unwrap();
         let message = load_checkpoint(&dir, Device::Cpu)
             .err()
             .unwrap()
             .to_string();
-        assert!(message.contains("layers.0.bias"), "{message}");
-        assert!(message.contains("[16]"), "{message}");
+        assert!(message.contains("layers.0.weight"), "{message}");
+        assert!(message.contains("[16, 4]"), "{message}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -106,6 +106,23 @@ impl ModelCard {
         if let Some(problem) = width_problem(&self.mlp) {
             return Some(problem);
         }
+        match retort_envs::make(&self.env) {
+            Err(e) => return Some(format!("its environment cannot be made: {e}")),
+            Ok(env)
+                if (env.obs_dim(), env.n_actions()) != (self.mlp.obs_dim, self.mlp.n_actions) =>
+            {
+                return Some(format!(
+                    "the network maps {} inputs to {} actions, but {} has {} observations and \
+                     {} actions",
+                    self.mlp.obs_dim,
+                    self.mlp.n_actions,
+                    self.env.id,
+                    env.obs_dim(),
+                    env.n_actions()
+                ))
+            }
+            Ok(_) => {}
+        }
         match self.mlp.checked_params() {
             Some(n) if n == self.params => None,
             Some(n) => Some(format!(
