@@ -362,6 +362,7 @@ fn distill_students(
             temperature: config.temperature,
             collection: config.collection.name().into(),
             train_seconds: fitted.seconds,
+            action_micros: action_micros(&fitted.policy),
         };
         writer.add_text("summary", &student_text(&line), step)?;
         observer.finish()?;
@@ -380,6 +381,23 @@ fn distill_students(
         summary.students.push(line);
     }
     Ok(())
+}
+
+/// Mean time of one greedy action of `policy` in the libtorch-free runtime, over 10 000
+/// observations taken from a fixed pseudo-random sequence.
+fn action_micros(policy: &MlpPolicy) -> f64 {
+    let runtime = policy.to_runtime();
+    let n = 10_000;
+    let obs: Vec<f32> = (0..n * runtime.obs_dim())
+        .map(|i| ((i as f32) * 0.618).sin())
+        .collect();
+    let start = Instant::now();
+    let mut checksum = 0;
+    for row in obs.chunks_exact(runtime.obs_dim()) {
+        checksum += runtime.act(row);
+    }
+    std::hint::black_box(checksum);
+    start.elapsed().as_secs_f64() * 1e6 / n as f64
 }
 
 /// Hyperparameters every run of an experiment shares, so the hparams tab lines them up.

@@ -95,6 +95,9 @@ pub struct StudentSummary {
     pub collection: String,
     /// Seconds of fitting.
     pub train_seconds: f64,
+    /// Microseconds per action, one observation per call, in the libtorch-free runtime
+    /// (`retort export`).
+    pub action_micros: f64,
 }
 
 impl RunSummary {
@@ -108,16 +111,16 @@ impl RunSummary {
             out += &format!("Optimal return (dynamic programming): {optimal:.3}\n\n");
         }
         out += "| policy | hidden | params | compression | return (mean ± 95 % CI) | std \
-                | retention | agreement | seconds |\n";
-        out += "|---|---|---|---|---|---|---|---|---|\n";
+                | retention | agreement | seconds | µs/action |\n";
+        out += "|---|---|---|---|---|---|---|---|---|---|\n";
         let t = &self.teacher;
         out += &format!(
-            "| teacher | {:?} | {} | 1.0× | {:.2} ± {:.2} | {:.2} | 100.0 % | — | {:.2} |\n",
+            "| teacher | {:?} | {} | 1.0× | {:.2} ± {:.2} | {:.2} | 100.0 % | — | {:.2} | — |\n",
             t.hidden, t.params, t.return_mean, t.return_ci95, t.return_std, t.train_seconds
         );
         for s in &self.students {
             out += &format!(
-                "| {} | {:?} | {} | {:.1}× | {:.2} ± {:.2} | {:.2} | {} | {:.1} % | {:.2} |\n",
+                "| {} | {:?} | {} | {:.1}× | {:.2} ± {:.2} | {:.2} | {} | {:.1} % | {:.2} | {:.3} |\n",
                 s.name,
                 s.hidden,
                 s.params,
@@ -128,7 +131,8 @@ impl RunSummary {
                 s.retention
                     .map_or("—".into(), |r| format!("{:.1} %", 100.0 * r)),
                 100.0 * s.agreement,
-                s.train_seconds
+                s.train_seconds,
+                s.action_micros
             );
         }
         out +=

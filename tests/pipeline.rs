@@ -70,6 +70,7 @@ fn ci_experiment_runs_end_to_end_and_the_teacher_beats_random_play() {
             "return_std",
             "agreement",
             "train_seconds",
+            "action_micros",
         ] {
             assert!(s[key].is_number(), "student.{key} missing in {s}");
         }
