@@ -12,7 +12,10 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 pub fn install_interrupt_handler() {
     let result = ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+            // `std::process::exit` would run libtorch's static destructors while the main
+            // thread may still be inside libtorch, which crashes; leave without them.
+            // SAFETY: `_exit` only ends the process; it touches no Rust or C++ state.
+            unsafe { libc::_exit(130) };
         }
         eprintln!(
             "\ninterrupted: finishing the current step, then saving (Ctrl-C again to quit now)"

@@ -115,8 +115,18 @@ impl RunSummary {
         out += "|---|---|---|---|---|---|---|---|---|---|\n";
         let t = &self.teacher;
         out += &format!(
-            "| teacher | {:?} | {} | 1.0× | {:.2} ± {:.2} | {:.2} | 100.0 % | — | {:.2} | — |\n",
-            t.hidden, t.params, t.return_mean, t.return_ci95, t.return_std, t.train_seconds
+            "| teacher | {:?} | {} | 1.0× | {:.2} ± {:.2} | {:.2} | {} | — | {:.2} | — |\n",
+            t.hidden,
+            t.params,
+            t.return_mean,
+            t.return_ci95,
+            t.return_std,
+            if t.return_mean > 0.0 {
+                "100.0 %"
+            } else {
+                "—"
+            },
+            t.train_seconds
         );
         for s in &self.students {
             out += &format!(
@@ -135,10 +145,9 @@ impl RunSummary {
                 s.action_micros
             );
         }
-        out +=
-            &format!(
+        out += &format!(
             "\nTeacher: {} env steps, {} gradient steps{}. Students: {} loss, τ = {}, {} states \
-             collected by the {} (teacher-driven collection: {:.2} s). Evaluation: {} greedy episodes each, the same seeds \
+             {}. Evaluation: {} greedy episodes each, the same seeds \
              for every policy. Retention is a student's mean return over the teacher's, shown \
              only when the teacher's is positive. Whole run: {:.1} s.\n",
             t.env_steps,
@@ -150,8 +159,10 @@ impl RunSummary {
             self.students.first().map_or("-", |s| s.loss.as_str()),
             self.students.first().map_or(0.0, |s| s.temperature),
             self.distill_states,
-            self.students.first().map_or("teacher", |s| s.collection.as_str()),
-            self.collect_seconds,
+            match self.students.first().map(|s| s.collection.as_str()) {
+                Some("student") => "collected by each student (DAgger) while it was fitted".into(),
+                _ => format!("collected by the teacher in {:.2} s", self.collect_seconds),
+            },
             t.episodes,
             self.total_seconds,
         );

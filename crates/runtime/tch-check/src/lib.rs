@@ -44,11 +44,16 @@ pub fn random_policy(spec: &MlpSpec, init_seed: u64, states: &[f32]) -> MlpPolic
     policy
 }
 
-/// Saves `policy` as a checkpoint in `dir` with a CartPole card (the environment plays no part
-/// in the tests).
+/// Saves `policy` as a checkpoint in `dir` with a card naming an environment of its shape:
+/// CartPole (4 observations, 2 actions) or the 4×4 FrozenLake (16 one-hot cells, 4 actions).
+/// Loading refuses a network that does not fit its card's environment.
 pub fn save(dir: &Path, policy: &MlpPolicy) {
     let spec = policy.spec().clone();
-    let card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
+    let env = match (spec.obs_dim, spec.n_actions) {
+        (16, 4) => EnvSpec::new("FrozenLake-v1"),
+        _ => EnvSpec::new("CartPole-v1"),
+    };
+    let card = ModelCard::new("student", env, spec);
     if let Err(e) = save_checkpoint(dir, &card, policy) {
         panic!("saving a checkpoint into {} failed: {e}", dir.display());
     }
