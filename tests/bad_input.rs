@@ -279,7 +279,10 @@ fn zero_sizes_and_budgets_are_refused_with_their_key() {
         ),
         (
             "second-student-hidden",
-            "[[students]]\nname = \"a\"\nhidden = [4]\n[[students]]\nname = \"b\"\nhidden = [8, 0]\n",
+            concat!(
+                "[[students]]\nname = \"a\"\nhidden = [4]\n",
+                "[[students]]\nname = \"b\"\nhidden = [8, 0]\n"
+            ),
             "students[1].hidden = [8, 0]",
         ),
     ];

@@ -10,14 +10,14 @@
 //! *terminated* and *truncated*). Experiments name environments with an [`EnvSpec`] (a TOML
 //! table in an experiment file) and build them with [`make`]; [`known_ids`] lists the ids.
 //!
-//! | id                | what it is                                              | module           |
-//! |-------------------|---------------------------------------------------------|------------------|
-//! | `CartPole-v1`     | Gymnasium 1.4.0 CartPole-v1, bit for bit                | [`cartpole`]     |
-//! | `MountainCar-v0`  | Gymnasium 1.4.0 MountainCar-v0, bit for bit             | [`mountain_car`] |
-//! | `Acrobot-v1`      | Gymnasium 1.4.0 Acrobot-v1, bit for bit after each step | [`acrobot`]      |
-//! | `FrozenLake-v1`   | Gymnasium FrozenLake-v1 (`4x4` or `8x8`, slippery)      | [`gridworld`]    |
-//! | `CliffWalking-v1` | Gymnasium CliffWalking-v1 (4×12, −1 per step)           | [`gridworld`]    |
-//! | `GridWorld`       | a built-in map by name (`FourRooms`, …) or a map file   | [`gridworld`]    |
+//! | id | what it is | module |
+//! |---|---|---|
+//! | `CartPole-v1` | Gymnasium 1.4.0 CartPole-v1, bit for bit | [`cartpole`] |
+//! | `MountainCar-v0` | Gymnasium 1.4.0 MountainCar-v0, bit for bit | [`mountain_car`] |
+//! | `Acrobot-v1` | Gymnasium 1.4.0 Acrobot-v1, bit for bit after each step | [`acrobot`] |
+//! | `FrozenLake-v1` | Gymnasium FrozenLake-v1 (`4x4` or `8x8`, slippery) | [`gridworld`] |
+//! | `CliffWalking-v1` | Gymnasium CliffWalking-v1 (4×12, −1 per step) | [`gridworld`] |
+//! | `GridWorld` | a built-in map by name (`FourRooms`, …) or a map file | [`gridworld`] |
 //!
 //! The grid family has an exact oracle: [`optimal_return`] solves the finite-horizon problem by
 //! dynamic programming, so a trained agent's score can be compared with the best possible one.

@@ -461,7 +461,10 @@ fn cartpole_options_serialise_only_when_set() {
     let json = serde_json::to_string(&s).expect("serialise");
     assert_eq!(
         json,
-        r#"{"id":"CartPole-v1","sutton_barto_reward":true,"kinematics_integrator":"semi-implicit euler"}"#
+        concat!(
+            r#"{"id":"CartPole-v1","sutton_barto_reward":true,"#,
+            r#""kinematics_integrator":"semi-implicit euler"}"#
+        )
     );
     assert_eq!(serde_json::from_str::<EnvSpec>(&json).expect("parse"), s);
     assert_eq!(

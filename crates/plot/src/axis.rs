@@ -198,8 +198,8 @@ pub(crate) fn nice_step(raw: f64) -> (i64, i32) {
     (mult, exp)
 }
 
-/// `m × 10^k`, computed so that it is the double nearest the decimal (0.1 × 3 is 0.30000000000000004;
-/// 3 / 10 is 0.3), which keeps labels free of binary noise.
+/// `m × 10^k`, computed so that it is the double nearest the decimal (0.1 × 3 is
+/// 0.30000000000000004; 3 / 10 is 0.3), which keeps labels free of binary noise.
 pub(crate) fn scaled(m: i64, k: i32) -> f64 {
     if k >= 0 {
         m as f64 * 10f64.powi(k)

@@ -116,8 +116,9 @@ impl HParam {
 /// Events are buffered in memory and reach the file when more than [`FLUSH_INTERVAL`] has
 /// passed since the last flush (checked on each `add_*` call), whenever 64 KiB are pending, on
 /// [`flush`](Self::flush), and when the writer is dropped (where errors can only be ignored, so
-/// call `flush` first if you care). Only whole records are ever handed to the file. Every method reports I/O errors instead of panicking; after one, the writer refuses
-/// further events with [`TbError::Poisoned`], since the file may end in a half-written record.
+/// call `flush` first if you care). Only whole records are ever handed to the file. Every
+/// method reports I/O errors instead of panicking; after one, the writer refuses further events
+/// with [`TbError::Poisoned`], since the file may end in a half-written record.
 ///
 /// Scalars are stored as legacy `simple_value` summaries (32-bit floats): every TensorBoard
 /// version and third-party reader understands them, and TensorBoard migrates them to its

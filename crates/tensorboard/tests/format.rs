@@ -176,7 +176,8 @@ fn round_trip_through_our_reader() {
     // 1e300 exceeds f32: documented to become +inf.
     assert!(matches!(
         &events[6].what,
-        Some(EventWhat::Summary(s)) if s.value[0].value == Some(SummaryValueKind::SimpleValue(f32::INFINITY))
+        Some(EventWhat::Summary(s))
+            if s.value[0].value == Some(SummaryValueKind::SimpleValue(f32::INFINITY))
     ));
 
     // Text: first value carries the text plugin metadata, the second does not.
