@@ -33,9 +33,9 @@
 //! masses 1 kg, lengths 1 m, centres of mass at 0.5 m, moments of inertia 1, g = 9.8) with one
 //! classical fourth-order Runge–Kutta step over `[0, 0.2 s]`, the torque held constant; then
 //! wraps both angles into `[−π, π]` by repeatedly adding or subtracting `2π` (as Gymnasium's
-//! `wrap`), and clips `θ̇1` to `[−4π, 4π]` and `θ̇2` to `[−9π, 9π]`. All arithmetic is `f64` in
-//! Gymnasium's order of operations; squares of state-dependent values go through the C
-//! library's `pow` exactly as NumPy's `**2` does (see [`derivatives`]).
+//! `wrap`), and clips `θ̇1` to `[−4π, 4π]` and `θ̇2` to `[−9π, 9π]`.
+//! All arithmetic is `f64` in Gymnasium's order of operations; squares of state-dependent
+//! values go through the C library's `pow` exactly as NumPy's `**2` does (see [`derivatives`]).
 //!
 //! **Termination**: after a step, `−cos θ1 − cos(θ2 + θ1) > 1` (the free end is above the
 //! line).

@@ -46,8 +46,8 @@
 //!   `x += τ·ẋ`, `ẋ += τ·ẍ`, `θ += τ·θ̇`, `θ̇ += τ·θ̈`.
 //! - [`Integrator::SemiImplicitEuler`] (`"semi-implicit euler"`): each velocity is updated
 //!   first and the position moves with the new velocity — `ẋ += τ·ẍ`, then `x += τ·ẋ`;
-//!   `θ̇ += τ·θ̈`, then `θ += τ·θ̇`. (Gymnasium treats every string other than `"euler"` this
-//!   way; retort names only these two.)
+//!   `θ̇ += τ·θ̈`, then `θ += τ·θ̇`. (Gymnasium treats every string other than `"euler"`
+//!   this way; retort names only these two.)
 //!
 //! `tests/cartpole_conformance.rs` and `tests/cartpole_options_conformance.rs` replay recorded
 //! Gymnasium trajectories, the latter with both options, to prove it.

@@ -23,8 +23,9 @@
 //!
 //! **Dynamics** (one step, in `f64`, in exactly this order):
 //!
-//! 1. `v ← v + ((action − 1) · 0.001 + cos(3x) · (−0.0025))` — the force and gravity terms are
-//!    summed first and the sum is added to the velocity, as Gymnasium evaluates it;
+//! 1. `v ← v + ((action − 1) · 0.001 + cos(3x) · (−0.0025))` — the force and
+//!    gravity terms are summed first and the sum is added to the velocity, as Gymnasium
+//!    evaluates it;
 //! 2. `v ← clip(v, −0.07, 0.07)`;
 //! 3. `x ← clip(x + v, −1.2, 0.6)`;
 //! 4. if `x == −1.2` and `v < 0`, then `v ← 0` (the car stops against the left wall, an
