@@ -51,7 +51,7 @@
 //!
 //! Gymnasium's `reward_threshold` for Acrobot-v1 is −100.
 
-use crate::{check_reset_len, check_step, Env, EnvError, Step};
+use crate::{check_reset_len, check_step, Env, EnvError, EnvSnapshot, Step};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::f64::consts::PI;
@@ -336,6 +336,25 @@ impl Env for Acrobot {
 
     fn reward_threshold(&self) -> Option<f64> {
         Some(REWARD_THRESHOLD)
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot::of_floats(
+            "Acrobot-v1",
+            &self.state,
+            self.elapsed,
+            self.active,
+            &self.rng,
+        )
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        let (state, rng) = snapshot.floats::<4>("Acrobot-v1")?;
+        self.state = state;
+        self.rng = rng;
+        self.elapsed = snapshot.elapsed;
+        self.active = snapshot.active;
+        Ok(())
     }
 }
 

@@ -56,7 +56,7 @@
 //! documentation gives 0 (no termination within the time limit), which
 //! [`Env::reward_threshold`] then returns.
 
-use crate::{check_reset_len, check_step, Env, EnvError, Step};
+use crate::{check_reset_len, check_step, Env, EnvError, EnvSnapshot, Step};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -338,6 +338,25 @@ impl Env for CartPole {
         } else {
             REWARD_THRESHOLD
         })
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot::of_floats(
+            "CartPole-v1",
+            &self.state,
+            self.elapsed,
+            self.active,
+            &self.rng,
+        )
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        let (state, rng) = snapshot.floats::<4>("CartPole-v1")?;
+        self.state = state;
+        self.rng = rng;
+        self.elapsed = snapshot.elapsed;
+        self.active = snapshot.active;
+        Ok(())
     }
 }
 

@@ -58,6 +58,15 @@ pub enum EnvError {
         source: MapError,
     },
 
+    /// A snapshot could not be restored into this environment.
+    #[error("cannot restore a {id} snapshot: {problem}")]
+    Snapshot {
+        /// The id recorded in the snapshot.
+        id: String,
+        /// What does not fit.
+        problem: String,
+    },
+
     /// The id names no environment of the registry.
     #[error("unknown environment id {id:?}; known ids are: {}", crate::known_ids().join(", "))]
     UnknownEnv {

@@ -60,6 +60,7 @@ mod error;
 pub mod gridworld;
 pub mod mountain_car;
 mod registry;
+pub mod snapshot;
 pub mod vec_env;
 
 pub use acrobot::Acrobot;
@@ -68,6 +69,7 @@ pub use error::{EnvError, MapError, MapErrorKind};
 pub use gridworld::{BuiltinMap, FiniteHorizon, GridMap, GridWorld, Rewards, Tile, ValueIteration};
 pub use mountain_car::MountainCar;
 pub use registry::{known_ids, make, optimal_return, EnvSpec, ObsKind};
+pub use snapshot::{EnvSnapshot, RngState};
 pub use vec_env::VecEnv;
 
 /// A reinforcement-learning environment with a discrete action space and a flat `f32`
@@ -108,6 +110,16 @@ pub trait Env: Send {
     /// Gymnasium's `reward_threshold` where it has one (CartPole-v1: 475.0, or 0.0 with the
     /// Sutton–Barto reward; MountainCar-v0: −110.0; Acrobot-v1: −100.0), else `None`.
     fn reward_threshold(&self) -> Option<f64>;
+
+    /// Everything that decides what this environment does next and that its spec does not
+    /// fix: state, step count, whether an episode runs, and the random stream's position.
+    fn snapshot(&self) -> EnvSnapshot;
+
+    /// Puts back a [`snapshot`](Env::snapshot) taken from an environment built from the same
+    /// spec; afterwards both step identically. Errors ([`EnvError::Snapshot`]) if the snapshot
+    /// belongs to another environment or does not fit this one; the environment is then
+    /// unchanged.
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError>;
 }
 
 /// The outcome of one [`Env::step`].

@@ -39,7 +39,7 @@
 //! `tests/mountaincar_conformance.rs` replays recorded Gymnasium trajectories to prove the
 //! port bit-exact. Gymnasium's `reward_threshold` for MountainCar-v0 is −110.
 
-use crate::{check_reset_len, check_step, Env, EnvError, Step};
+use crate::{check_reset_len, check_step, Env, EnvError, EnvSnapshot, Step};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -211,6 +211,25 @@ impl Env for MountainCar {
 
     fn reward_threshold(&self) -> Option<f64> {
         Some(REWARD_THRESHOLD)
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot::of_floats(
+            "MountainCar-v0",
+            &self.state,
+            self.elapsed,
+            self.active,
+            &self.rng,
+        )
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        let (state, rng) = snapshot.floats::<2>("MountainCar-v0")?;
+        self.state = state;
+        self.rng = rng;
+        self.elapsed = snapshot.elapsed;
+        self.active = snapshot.active;
+        Ok(())
     }
 }
 

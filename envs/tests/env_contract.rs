@@ -141,3 +141,75 @@ fn envs_can_move_between_threads() {
         assert!(h.join().expect("thread") >= 1);
     }
 }
+
+/// Steps `env` for `n` steps with a fixed action pattern, resetting (without a seed) whenever
+/// an episode ends, and records every observation and step.
+fn continue_for(env: &mut dyn Env, n: usize) -> (Vec<f32>, Vec<Step>) {
+    let mut obs = vec![0.0; env.obs_dim()];
+    let mut trace = vec![];
+    let mut steps = vec![];
+    for t in 0..n {
+        let step = env.step(t * 5 % env.n_actions(), &mut obs).expect("step");
+        trace.extend_from_slice(&obs);
+        steps.push(step);
+        if step.done() {
+            env.reset(None, &mut obs);
+            trace.extend_from_slice(&obs);
+        }
+    }
+    (trace, steps)
+}
+
+#[test]
+fn a_restored_snapshot_continues_exactly_like_the_original() {
+    for spec in all_specs() {
+        let mut original = make(&spec).expect("make");
+        let mut obs = vec![0.0; original.obs_dim()];
+        original.reset(Some(11), &mut obs);
+        // Some steps in, mid-episode, with the random stream advanced by earlier resets.
+        continue_for(original.as_mut(), 37);
+        let snapshot = original.snapshot();
+        let json = serde_json::to_string(&snapshot).expect("serialise");
+
+        let mut copy = make(&spec).expect("make");
+        copy.restore(&serde_json::from_str(&json).expect("parse"))
+            .expect("restore");
+        assert_eq!(copy.snapshot(), snapshot, "{spec:?}");
+        let a = continue_for(original.as_mut(), 2_000);
+        let b = continue_for(copy.as_mut(), 2_000);
+        assert!(a == b, "{spec:?}: trajectories differ after restore");
+    }
+}
+
+#[test]
+fn a_snapshot_of_another_environment_is_refused_and_changes_nothing() {
+    let mut cartpole = make(&EnvSpec::new("CartPole-v1")).expect("make");
+    let mut obs = [0.0f32; 4];
+    cartpole.reset(Some(3), &mut obs);
+    let before = cartpole.snapshot();
+    let acrobot = make(&EnvSpec::new("Acrobot-v1")).expect("make");
+    let err = cartpole.restore(&acrobot.snapshot()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot restore a Acrobot-v1 snapshot: it was taken from Acrobot-v1, not CartPole-v1"
+    );
+    assert_eq!(cartpole.snapshot(), before);
+
+    let mut short = before.clone();
+    short.state.pop();
+    let err = cartpole.restore(&short).unwrap_err();
+    assert!(
+        err.to_string().contains("3 state variables, expected 4"),
+        "{err}"
+    );
+
+    let mut grid = make(&EnvSpec {
+        map: Some("FourRooms".into()),
+        ..EnvSpec::new("GridWorld")
+    })
+    .expect("make");
+    let mut wall = grid.snapshot();
+    wall.state = vec![0]; // the top-left corner of FourRooms is a wall
+    let err = grid.restore(&wall).unwrap_err();
+    assert!(err.to_string().contains("not one open cell"), "{err}");
+}

@@ -83,7 +83,7 @@ pub use builtin::BuiltinMap;
 pub use dp::{FiniteHorizon, ValueIteration, MAX_SWEEPS, UNLIMITED_HORIZON};
 pub use map::{GridMap, Tile};
 
-use crate::{check_reset_len, check_step, Env, EnvError, ObsKind, Step};
+use crate::{check_reset_len, check_step, Env, EnvError, EnvSnapshot, ObsKind, RngState, Step};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -376,6 +376,40 @@ impl Env for GridWorld {
 
     fn reward_threshold(&self) -> Option<f64> {
         self.reward_threshold
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot {
+            id: self.id.to_string(),
+            state: vec![self.pos as u64],
+            elapsed: self.elapsed,
+            active: self.active,
+            rng: RngState::capture(&self.rng),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        snapshot.check_id(self.id)?;
+        let tiles = self.map.tiles();
+        let pos = match snapshot.state[..] {
+            [cell] if (cell as usize) < tiles.len() && tiles[cell as usize] != Tile::Wall => {
+                cell as usize
+            }
+            _ => {
+                let problem = format!(
+                    "state {:?} is not one open cell of this {}x{} map",
+                    snapshot.state,
+                    self.map.rows(),
+                    self.map.cols()
+                );
+                return Err(snapshot.bad(problem));
+            }
+        };
+        self.rng = snapshot.generator()?;
+        self.pos = pos;
+        self.elapsed = snapshot.elapsed;
+        self.active = snapshot.active;
+        Ok(())
     }
 }
 
