@@ -29,7 +29,7 @@ mod policy;
 pub mod seed;
 mod stats;
 
-pub use adam::{Adam, AdamConfig, Optimizer};
+pub use adam::{Adam, AdamConfig, AdamState, Optimizer};
 pub use checkpoint::{load_checkpoint, save_checkpoint, ModelCard, MODEL_FORMAT};
 pub use device::{parse_device, set_threads};
 pub use error::CoreError;
