@@ -60,6 +60,15 @@ pub struct DqnConfig {
     /// environment's own threshold (CartPole-v1: 475) is used, and environments without one
     /// train for the whole budget.
     pub target_return: Option<f64>,
+    /// Environment steps between two resumable checkpoints (`teacher/resume.safetensors`:
+    /// weights, optimiser, counters, random streams, environments and replay buffer), so that
+    /// a crash loses at most this much training; 0 writes one only when training is stopped
+    /// early (Ctrl-C). Each is written to a temporary file and renamed into place.
+    pub checkpoint_interval: u64,
+    /// Store the replay buffer in resumable checkpoints. Without it a resumed run starts with
+    /// an empty buffer and no longer matches an uninterrupted one. When absent, the buffer is
+    /// stored if it takes at most 1 GiB.
+    pub checkpoint_replay: Option<bool>,
 }
 
 impl Default for DqnConfig {
@@ -85,6 +94,8 @@ impl Default for DqnConfig {
             eval_interval: 1_000,
             eval_episodes: 100,
             target_return: None,
+            checkpoint_interval: 10_000,
+            checkpoint_replay: None,
         }
     }
 }

@@ -23,6 +23,7 @@
 mod config;
 mod error;
 mod replay;
+mod resume;
 mod schedule;
 mod target;
 mod trainer;
@@ -30,6 +31,7 @@ mod trainer;
 pub use config::DqnConfig;
 pub use error::DqnError;
 pub use replay::{Batch, ReplayBuffer, Transition};
+pub use resume::RESUME_FORMAT;
 pub use schedule::LinearSchedule;
 pub use target::{td_loss, td_targets};
-pub use trainer::{train, update_target, Timings, TrainOutcome};
+pub use trainer::{train, train_with, update_target, Timings, TrainOptions, TrainOutcome};

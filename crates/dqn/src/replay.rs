@@ -41,16 +41,16 @@ pub struct Batch {
 /// oldest. Sampling draws uniformly from the slots written so far and never from unwritten
 /// ones.
 pub struct ReplayBuffer {
-    obs_dim: usize,
-    capacity: usize,
-    len: usize,
-    next: usize,
-    obs: Vec<f32>,
-    next_obs: Vec<f32>,
-    actions: Vec<i64>,
-    rewards: Vec<f32>,
-    terminated: Vec<bool>,
-    truncated: Vec<bool>,
+    pub(crate) obs_dim: usize,
+    pub(crate) capacity: usize,
+    pub(crate) len: usize,
+    pub(crate) next: usize,
+    pub(crate) obs: Vec<f32>,
+    pub(crate) next_obs: Vec<f32>,
+    pub(crate) actions: Vec<i64>,
+    pub(crate) rewards: Vec<f32>,
+    pub(crate) terminated: Vec<bool>,
+    pub(crate) truncated: Vec<bool>,
 }
 
 impl ReplayBuffer {

@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use retort_core::seed::{derive, Stream};
 use retort_core::{evaluate, AdamConfig, EvalConfig, MlpPolicy, MlpSpec, Observer, Optimizer};
 use retort_envs::{make, EnvSpec};
+use std::path::PathBuf;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
@@ -51,6 +52,21 @@ pub struct Timings {
     pub evaluating: f64,
 }
 
+/// Where a training run comes from and what it leaves for a later one.
+#[derive(Clone, Debug, Default)]
+pub struct TrainOptions {
+    /// Continue the run saved in this resumable checkpoint instead of starting afresh. The
+    /// configuration, environment and seed must be those that started it.
+    pub resume: Option<PathBuf>,
+    /// Write resumable checkpoints here: every `checkpoint_interval` env steps, and when
+    /// training stops early (observer interruption or `stop_at`).
+    pub checkpoint: Option<PathBuf>,
+    /// Stop, as an interruption would, once this many env steps are done. Together with
+    /// `checkpoint` and `resume` this splits a run into pieces that end exactly where an
+    /// uninterrupted run would have been.
+    pub stop_at: Option<u64>,
+}
+
 /// Trains a DQN teacher on `spec` until its budget is spent, its greedy evaluation reaches
 /// the target return, or the observer interrupts it.
 pub fn train(
@@ -60,63 +76,118 @@ pub fn train(
     seed: u64,
     observer: &mut dyn Observer,
 ) -> Result<TrainOutcome, DqnError> {
+    train_with(
+        config,
+        spec,
+        device,
+        seed,
+        observer,
+        &TrainOptions::default(),
+    )
+}
+
+/// [`train`], resuming from and writing resumable checkpoints as `options` say.
+pub fn train_with(
+    config: &DqnConfig,
+    spec: &EnvSpec,
+    device: Device,
+    seed: u64,
+    observer: &mut dyn Observer,
+    options: &TrainOptions,
+) -> Result<TrainOutcome, DqnError> {
     config.validate()?;
     let start = Instant::now();
     let mut learner = Learner::new(config, spec, device, seed)?;
+    let mut run = RunState {
+        best_eval: None,
+        best: MlpPolicy::new(learner.online.spec().clone(), device, 0),
+        solved_at: None,
+        next_eval: config.eval_interval,
+        last_eval_step: None,
+        next_checkpoint: config.checkpoint_interval,
+        timings: Timings::default(),
+        seconds_before: 0.0,
+        last_checkpoint: None,
+    };
+    if let Some(path) = &options.resume {
+        crate::resume::load(path, spec, seed, &mut learner, &mut run)?;
+        tracing::info!(env_step = learner.env_steps, path = %path.display(), "resumed");
+    }
     let threshold = config.target_return.or(learner.reward_threshold);
     let eval_config = EvalConfig {
         episodes: config.eval_episodes,
         seed: derive(seed, Stream::TrainEval, 0),
     };
-    let mut best_eval: Option<f64> = None;
-    let mut best = MlpPolicy::new(learner.online.spec().clone(), device, 0);
-    let mut solved_at = None;
     let mut interrupted = false;
-    let mut next_eval = config.eval_interval;
-    let mut last_eval_step = None;
-    let mut timings = Timings::default();
+    let save = |learner: &Learner, run: &mut RunState| -> Result<(), DqnError> {
+        if let Some(path) = &options.checkpoint {
+            let seconds = run.seconds_before + start.elapsed().as_secs_f64();
+            if crate::resume::save(path, spec, seed, learner, run, seconds)? {
+                run.last_checkpoint = Some((path.clone(), learner.env_steps));
+            } else if run.last_checkpoint.is_none() {
+                tracing::warn!(
+                    "no resumable checkpoint written: libtorch's Adam, used off the CPU, does \
+                     not expose its state"
+                );
+            }
+        }
+        Ok(())
+    };
 
     while learner.env_steps < config.total_steps {
-        if observer.interrupted() {
+        let stop_here = options.stop_at.is_some_and(|s| learner.env_steps >= s);
+        if stop_here || observer.interrupted() {
             interrupted = true;
+            save(&learner, &mut run)?;
             break;
         }
         let tick = Instant::now();
         learner.act_and_store(observer)?;
         let tock = Instant::now();
-        learner.train_if_due(observer)?;
-        timings.acting += (tock - tick).as_secs_f64();
-        timings.learning += tock.elapsed().as_secs_f64();
+        if let Err(error) = learner.train_if_due(observer) {
+            return Err(with_last_checkpoint(error, &run));
+        }
+        run.timings.acting += (tock - tick).as_secs_f64();
+        run.timings.learning += tock.elapsed().as_secs_f64();
         observer.progress(learner.env_steps);
 
         let budget_spent = learner.env_steps >= config.total_steps;
-        if config.eval_interval > 0 && (learner.env_steps >= next_eval || budget_spent) {
-            next_eval += config.eval_interval;
-            last_eval_step = Some(learner.env_steps);
+        if config.eval_interval > 0 && (learner.env_steps >= run.next_eval || budget_spent) {
+            run.next_eval += config.eval_interval;
+            run.last_eval_step = Some(learner.env_steps);
             let tick = Instant::now();
             let stats = evaluate(&learner.online, spec, &eval_config)?;
-            timings.evaluating += tick.elapsed().as_secs_f64();
+            run.timings.evaluating += tick.elapsed().as_secs_f64();
             let mean = stats.summary.mean;
             observer.scalar("eval/return_mean", mean, learner.env_steps);
             observer.scalar("eval/return_std", stats.summary.std, learner.env_steps);
-            let elapsed = start.elapsed().as_secs_f64();
+            let elapsed = run.seconds_before + start.elapsed().as_secs_f64();
             observer.scalar(
                 "time/sps",
                 learner.env_steps as f64 / elapsed,
                 learner.env_steps,
             );
-            if best_eval.is_none_or(|b| mean > b) {
-                best_eval = Some(mean);
-                best.copy_from(&learner.online)?;
+            if run.best_eval.is_none_or(|b| mean > b) {
+                run.best_eval = Some(mean);
+                run.best.copy_from(&learner.online)?;
             }
             if threshold.is_some_and(|t| mean >= t) {
-                solved_at = Some(learner.env_steps);
+                run.solved_at = Some(learner.env_steps);
                 break;
             }
         }
+        if config.checkpoint_interval > 0
+            && learner.env_steps >= run.next_checkpoint
+            && !budget_spent
+        {
+            while run.next_checkpoint <= learner.env_steps {
+                run.next_checkpoint += config.checkpoint_interval;
+            }
+            save(&learner, &mut run)?;
+        }
     }
-    let policy = match last_eval_step {
-        Some(_) => best,
+    let policy = match run.last_eval_step {
+        Some(_) => run.best,
         None => learner.online,
     };
     Ok(TrainOutcome {
@@ -124,12 +195,46 @@ pub fn train(
         env_steps: learner.env_steps,
         gradient_steps: learner.gradient_steps,
         episodes: learner.episodes,
-        seconds: start.elapsed().as_secs_f64(),
-        solved_at,
-        best_eval,
+        seconds: run.seconds_before + start.elapsed().as_secs_f64(),
+        solved_at: run.solved_at,
+        best_eval: run.best_eval,
         interrupted,
-        timings,
+        timings: run.timings,
     })
+}
+
+/// A divergence error that also names the last checkpoint written before it.
+fn with_last_checkpoint(error: DqnError, run: &RunState) -> DqnError {
+    match error {
+        DqnError::Diverged {
+            env_step,
+            gradient_step,
+            what,
+            ..
+        } => DqnError::Diverged {
+            env_step,
+            gradient_step,
+            what,
+            last_checkpoint: run.last_checkpoint.clone(),
+        },
+        other => other,
+    }
+}
+
+/// What the training loop keeps beside the learner: evaluations, schedules, timings.
+pub(crate) struct RunState {
+    pub best_eval: Option<f64>,
+    /// The network of the best evaluation so far.
+    pub best: MlpPolicy,
+    pub solved_at: Option<u64>,
+    pub next_eval: u64,
+    pub last_eval_step: Option<u64>,
+    pub next_checkpoint: u64,
+    pub timings: Timings,
+    /// Wall-clock seconds spent before this process resumed the run.
+    pub seconds_before: f64,
+    /// The last checkpoint this process wrote, and its env step.
+    pub last_checkpoint: Option<(PathBuf, u64)>,
 }
 
 /// Moves the target network's weights towards the online network's:
@@ -151,36 +256,36 @@ pub fn update_target(target: &mut MlpPolicy, online: &MlpPolicy, tau: f64) -> Re
 }
 
 /// The state of one training run: environments, networks, optimiser, buffer and counters.
-struct Learner<'a> {
-    config: &'a DqnConfig,
-    envs: Vec<Box<dyn retort_envs::Env>>,
-    reward_threshold: Option<f64>,
-    obs_dim: usize,
-    n_actions: usize,
-    online: MlpPolicy,
+pub(crate) struct Learner<'a> {
+    pub(crate) config: &'a DqnConfig,
+    pub(crate) envs: Vec<Box<dyn retort_envs::Env>>,
+    pub(crate) reward_threshold: Option<f64>,
+    pub(crate) obs_dim: usize,
+    pub(crate) n_actions: usize,
+    pub(crate) online: MlpPolicy,
     /// A plain-Rust copy of `online` for choosing actions, refreshed after every training
     /// round: a libtorch call per environment step costs more than the whole forward pass.
-    acting: retort_runtime::Mlp,
-    target: MlpPolicy,
-    optimizer: Optimizer,
-    buffer: ReplayBuffer,
-    batch: Batch,
-    epsilon: LinearSchedule,
-    explore_rng: ChaCha8Rng,
-    replay_rng: ChaCha8Rng,
+    pub(crate) acting: retort_runtime::Mlp,
+    pub(crate) target: MlpPolicy,
+    pub(crate) optimizer: Optimizer,
+    pub(crate) buffer: ReplayBuffer,
+    pub(crate) batch: Batch,
+    pub(crate) epsilon: LinearSchedule,
+    pub(crate) explore_rng: ChaCha8Rng,
+    pub(crate) replay_rng: ChaCha8Rng,
     /// Current observation of every copy, row after row.
-    obs: Vec<f32>,
-    next_obs: Vec<f32>,
-    greedy: Vec<usize>,
-    explore: Vec<bool>,
-    episode_returns: Vec<f64>,
-    episode_lengths: Vec<u64>,
-    env_steps: u64,
-    gradient_steps: u64,
-    episodes: u64,
-    next_train: u64,
-    loss_sum: f64,
-    loss_count: u64,
+    pub(crate) obs: Vec<f32>,
+    pub(crate) next_obs: Vec<f32>,
+    pub(crate) greedy: Vec<usize>,
+    pub(crate) explore: Vec<bool>,
+    pub(crate) episode_returns: Vec<f64>,
+    pub(crate) episode_lengths: Vec<u64>,
+    pub(crate) env_steps: u64,
+    pub(crate) gradient_steps: u64,
+    pub(crate) episodes: u64,
+    pub(crate) next_train: u64,
+    pub(crate) loss_sum: f64,
+    pub(crate) loss_count: u64,
 }
 
 impl<'a> Learner<'a> {
@@ -365,6 +470,7 @@ impl<'a> Learner<'a> {
                 env_step: self.env_steps,
                 gradient_step: self.gradient_steps,
                 what: format!("TD loss is {loss_value}"),
+                last_checkpoint: None,
             });
         }
         self.loss_sum += loss_value;
