@@ -13,7 +13,7 @@ mod sweep;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use experiment::Experiment;
-use pipeline::{Interrupted, Stages, TeacherSource};
+use pipeline::{Interrupted, RunEnd, Stages, TeacherSource};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -52,12 +52,41 @@ struct RunArgs {
     threads: Option<u16>,
 }
 
+/// [`RunArgs`] for the commands that train a teacher, which can also stop and resume.
+#[derive(clap::Args, Clone)]
+struct TrainArgs {
+    /// The experiment file (TOML). With --resume it may be left out: the run's own
+    /// config.toml is used.
+    #[arg(required_unless_present = "resume")]
+    experiment: Option<PathBuf>,
+    /// Run directory; must not exist yet or be empty [default: runs/<name>-<seed>-<time>].
+    #[arg(long, conflicts_with = "resume")]
+    out: Option<PathBuf>,
+    /// Seed of every random stream (overrides the experiment's `seed`).
+    #[arg(long, conflicts_with = "resume")]
+    seed: Option<u64>,
+    /// `cpu`, `cuda` or `cuda:N` (overrides the experiment's `device`).
+    #[arg(long, value_parser = device_name)]
+    device: Option<String>,
+    /// libtorch threads (overrides the experiment's `threads`).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Continue the stopped or interrupted run in DIR where its last checkpoint left it; the
+    /// result equals that of an uninterrupted run (on the same device and thread count).
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Stop the teacher once it has taken STEP env steps, saving a resumable checkpoint;
+    /// continue later with --resume.
+    #[arg(long, value_name = "STEP", value_parser = clap::value_parser!(u64).range(1..))]
+    stop_at: Option<u64>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// The whole pipeline: teacher, students, evaluation, report.
-    Run(RunArgs),
+    Run(TrainArgs),
     /// The teacher alone: train, evaluate, save.
-    Train(RunArgs),
+    Train(TrainArgs),
     /// Students from an existing teacher checkpoint.
     Distill {
         #[command(flatten)]
@@ -165,28 +194,16 @@ fn exit_code(error: &anyhow::Error) -> u8 {
 
 fn dispatch(command: Command) -> Result<()> {
     match command {
-        Command::Run(args) => run(
-            &args,
-            Stages {
-                teacher: TeacherSource::Train,
-                students: true,
-                progress: true,
-            },
-        ),
-        Command::Train(args) => run(
-            &args,
-            Stages {
-                teacher: TeacherSource::Train,
-                students: false,
-                progress: true,
-            },
-        ),
+        Command::Run(args) => train(&args, true),
+        Command::Train(args) => train(&args, false),
         Command::Distill { args, teacher } => run(
             &args,
             Stages {
                 teacher: TeacherSource::Load(teacher),
                 students: true,
                 progress: true,
+                resume: false,
+                stop_at: None,
             },
         ),
         Command::Sweep { args, seeds, jobs } => sweep(&args, seeds, jobs),
@@ -231,15 +248,96 @@ fn run_dir(args: &RunArgs, experiment: &Experiment) -> PathBuf {
     }
 }
 
+/// `run` (with students) or `train` (without), fresh or resumed.
+fn train(args: &TrainArgs, students: bool) -> Result<()> {
+    let stages = Stages {
+        teacher: TeacherSource::Train,
+        students,
+        progress: true,
+        resume: args.resume.is_some(),
+        stop_at: args.stop_at,
+    };
+    let Some(dir) = &args.resume else {
+        let run_args = RunArgs {
+            experiment: args
+                .experiment
+                .clone()
+                .context("an experiment file is needed unless --resume names a run")?,
+            out: args.out.clone(),
+            seed: args.seed,
+            device: args.device.clone(),
+            threads: args.threads,
+        };
+        return run(&run_args, stages);
+    };
+    let experiment = resumed_experiment(args, dir)?;
+    let end = pipeline::run(&experiment, dir, stages)?;
+    report_end(end, dir, students)
+}
+
+/// The experiment of the run in `dir` (its config.toml), after checking that the experiment
+/// file given with it, if any, is the same one.
+fn resumed_experiment(args: &TrainArgs, dir: &Path) -> Result<Experiment> {
+    let saved_path = dir.join("config.toml");
+    if !saved_path.is_file() {
+        bail!(
+            "--resume {}: no config.toml there; pass the directory of a run that `retort run` \
+             or `retort train` started",
+            dir.display()
+        );
+    }
+    let saved = Experiment::load(&saved_path)?;
+    if let Some(path) = &args.experiment {
+        let given = Experiment::load(path)?;
+        let json = |e: &Experiment| serde_json::to_value(e).expect("an experiment serialises");
+        let keys = retort_core::differing_keys("", &json(&saved), &json(&given));
+        if !keys.is_empty() {
+            bail!(
+                "{} differs from the run's {} in {}; resume with the run's own configuration \
+                 (leave the experiment out)",
+                path.display(),
+                saved_path.display(),
+                keys.join(", ")
+            );
+        }
+    }
+    let run_args = RunArgs {
+        experiment: saved_path,
+        out: None,
+        seed: None,
+        device: args.device.clone(),
+        threads: args.threads,
+    };
+    load_experiment(&run_args)
+}
+
 fn run(args: &RunArgs, stages: Stages) -> Result<()> {
     let experiment = load_experiment(args)?;
     let dir = run_dir(args, &experiment);
     let created = prepare_run_dir(&dir)?;
-    let summary = match pipeline::run(&experiment, &dir, stages) {
-        Ok(summary) => summary,
+    let students = stages.students;
+    let end = match pipeline::run(&experiment, &dir, stages) {
+        Ok(end) => end,
         Err(error) => {
             discard_unfinished_run(&dir, created, &error);
             return Err(error);
+        }
+    };
+    report_end(end, &dir, students)
+}
+
+/// Prints the summary of a finished run, or how to continue a stopped one.
+fn report_end(end: RunEnd, dir: &Path, students: bool) -> Result<()> {
+    let summary = match end {
+        RunEnd::Finished(summary) => summary,
+        RunEnd::Stopped(step) => {
+            let command = if students { "run" } else { "train" };
+            println!(
+                "teacher stopped at env step {step}, as --stop-at asked; continue with \
+                 `retort {command} --resume {}`",
+                dir.display()
+            );
+            return Ok(());
         }
     };
     println!("{}", summary.to_markdown());

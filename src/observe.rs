@@ -3,6 +3,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use retort_core::Observer;
 use retort_tensorboard::{SummaryWriter, TbError};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set by the Ctrl-C handler; long loops poll it and stop at the next step.
@@ -41,6 +42,9 @@ pub struct RunObserver {
     error: Option<TbError>,
     /// Points of the tags kept for plots: (tag, step, value).
     kept: Vec<(&'static str, f64, f64)>,
+    /// Where the kept points are saved at each checkpoint, so that a resumed run plots its
+    /// whole history.
+    curves: Option<PathBuf>,
 }
 
 /// Tags whose points are also kept in memory, for the learning-curve plot.
@@ -67,7 +71,15 @@ impl RunObserver {
             bar,
             error: None,
             kept: Vec::new(),
+            curves: None,
         }
+    }
+
+    /// Also saves the kept points to `path` at every checkpoint, and reads them back from it
+    /// on a resume.
+    pub fn with_curves(mut self, path: PathBuf) -> Self {
+        self.curves = Some(path);
+        self
     }
 
     /// The `(step, value)` points logged under `tag`, if it is one of the kept tags.
@@ -113,5 +125,41 @@ impl Observer for RunObserver {
 
     fn interrupted(&self) -> bool {
         interrupted()
+    }
+
+    fn checkpointed(&mut self, _step: u64) {
+        if self.error.is_none() {
+            if let Err(e) = self.writer.flush() {
+                self.error = Some(e);
+            }
+        }
+        if let Some(path) = &self.curves {
+            let points: Vec<_> = self.kept.iter().map(|&(t, x, y)| (t, x, y)).collect();
+            let json = serde_json::to_string(&points).expect("points always serialise");
+            if let Err(e) = crate::pipeline::write_atomic(path, &json) {
+                tracing::warn!("{e:#}");
+            }
+        }
+    }
+
+    fn resumed(&mut self, step: u64) {
+        if let Err(e) = self.writer.mark_restart(step as i64) {
+            self.error.get_or_insert(e);
+        }
+        self.bar.set_position(step);
+        let Some(path) = &self.curves else { return };
+        let saved: Vec<(String, f64, f64)> = match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        // Points logged after the checkpoint belong to the session that died; they are redone.
+        self.kept = saved
+            .into_iter()
+            .filter(|(_, x, _)| *x <= step as f64)
+            .filter_map(|(tag, x, y)| {
+                let kept = KEPT_TAGS.iter().find(|t| **t == tag)?;
+                Some((*kept, x, y))
+            })
+            .collect();
     }
 }

@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use retort_core::seed::{derive, Stream};
 use retort_core::{
     evaluate, load_checkpoint, save_checkpoint, EvalConfig, EvalStats, MlpPolicy, ModelCard,
+    Observer,
 };
 use retort_distill::{collect_from_teacher, fit_student, fit_student_dagger, Collection};
 use retort_tensorboard::{HParam, SummaryWriter};
@@ -44,7 +45,27 @@ pub struct Stages {
     pub students: bool,
     /// Draw progress bars (on a terminal); sweeps running many runs at once turn them off.
     pub progress: bool,
+    /// Continue the run already in the directory: a finished teacher is reused, an unfinished
+    /// one continues from its resumable checkpoint, and the students are fitted afresh.
+    pub resume: bool,
+    /// Stop the teacher once it has taken this many env steps, leaving a resumable checkpoint.
+    pub stop_at: Option<u64>,
 }
+
+/// How a run ended.
+pub enum RunEnd {
+    /// Every stage ran.
+    Finished(RunSummary),
+    /// The teacher stopped at this env step, as `Stages::stop_at` asked.
+    Stopped(u64),
+}
+
+/// The teacher's resumable checkpoint, in `teacher/`. Removed once the teacher is finished.
+pub const RESUME_FILE: &str = "resume.safetensors";
+/// The teacher's learning-curve points up to its last resumable checkpoint, in `teacher/`.
+const CURVES_FILE: &str = "curves.json";
+/// The finished teacher's summary, in `teacher/`: a resumed run reuses the teacher it names.
+const TEACHER_OUTCOME: &str = "outcome.json";
 
 /// A teacher ready to be distilled.
 struct Teacher {
@@ -53,16 +74,30 @@ struct Teacher {
 }
 
 /// Runs the chosen stages of `experiment` into `dir` and writes the summaries.
-pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunSummary> {
+pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunEnd> {
     let start = Instant::now();
     let device = retort_core::parse_device(&experiment.device)?;
     retort_core::set_threads(experiment.threads);
-    write_atomic(&dir.join("config.toml"), &experiment.to_toml())?;
+    if !stages.resume {
+        write_atomic(&dir.join("config.toml"), &experiment.to_toml())?;
+    }
 
     let teacher = match &stages.teacher {
-        TeacherSource::Train => train_teacher(experiment, dir, device, stages.progress)?,
+        TeacherSource::Train => match train_teacher(experiment, dir, device, &stages)? {
+            Some(teacher) => teacher,
+            None => return Ok(RunEnd::Stopped(stages.stop_at.unwrap_or(0))),
+        },
         TeacherSource::Load(path) => load_teacher(experiment, path, dir, device)?,
     };
+    if stages.resume && stages.students {
+        // Students are fitted afresh from the finished teacher (seconds of work); the files of
+        // an interrupted attempt would otherwise mix with the new ones.
+        let students = dir.join("students");
+        if students.exists() {
+            std::fs::remove_dir_all(&students)
+                .with_context(|| format!("cannot clear {}", students.display()))?;
+        }
+    }
     let mut summary = RunSummary {
         experiment: experiment.name.clone(),
         env: experiment.env.id.clone(),
@@ -95,7 +130,7 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunSum
     if !summary.students.is_empty() {
         crate::plots::run_return_vs_params(dir, &summary)?;
     }
-    Ok(summary)
+    Ok(RunEnd::Finished(summary))
 }
 
 /// The final evaluation: the same episodes (same seeds) for the teacher and every student, so
@@ -112,20 +147,46 @@ fn train_teacher(
     experiment: &Experiment,
     dir: &Path,
     device: Device,
-    progress: bool,
-) -> Result<Teacher> {
+    stages: &Stages,
+) -> Result<Option<Teacher>> {
     let teacher_dir = dir.join("teacher");
+    if stages.resume && teacher_dir.join(TEACHER_OUTCOME).is_file() {
+        return finished_teacher(experiment, &teacher_dir, device).map(Some);
+    }
+    let checkpoint = teacher_dir.join(RESUME_FILE);
+    let resume = (stages.resume && checkpoint.is_file()).then(|| checkpoint.clone());
+    if stages.resume && resume.is_none() {
+        tracing::warn!(
+            "{} holds no resumable checkpoint; training the teacher from the start",
+            teacher_dir.display()
+        );
+    }
     let writer = SummaryWriter::create(&teacher_dir)?;
-    let mut observer =
-        RunObserver::new(writer, experiment.teacher.total_steps, "teacher", progress);
+    let mut observer = RunObserver::new(
+        writer,
+        experiment.teacher.total_steps,
+        "teacher",
+        stages.progress,
+    )
+    .with_curves(teacher_dir.join(CURVES_FILE));
+    if stages.resume && resume.is_none() {
+        // Whatever an earlier attempt logged is redone from step 0.
+        observer.resumed(0);
+    }
     tracing::info!(env = %experiment.env.id, seed = experiment.seed, "training the teacher");
     let config = teacher_config(experiment)?;
-    let outcome = match retort_dqn::train(
+    let options = retort_dqn::TrainOptions {
+        resume,
+        checkpoint: Some(checkpoint.clone()),
+        stop_at: stages.stop_at,
+    };
+    let outcome = match retort_dqn::train_with(
         &config,
         &experiment.env,
         device,
         experiment.seed,
         &mut observer,
+        &options,
     ) {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -142,8 +203,16 @@ fn train_teacher(
     save_checkpoint(&teacher_dir, &card, &outcome.policy)?;
     if outcome.interrupted {
         observer.finish()?;
+        if !interrupted() {
+            return Ok(None);
+        }
+        let command = if stages.students { "run" } else { "train" };
         bail!(Interrupted {
-            saved: format!("the teacher so far is in {}", teacher_dir.display())
+            saved: format!(
+                "the teacher so far is in {}; continue with `retort {command} --resume {}`",
+                teacher_dir.display(),
+                dir.display()
+            )
         });
     }
     match outcome.solved_at {
@@ -196,10 +265,47 @@ fn train_teacher(
     let evaluations = observer.points("eval/return_mean");
     observer.finish()?;
     crate::plots::learning_curve(dir, &experiment.env.id, episodes, evaluations)?;
-    Ok(Teacher {
+    let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
+    write_atomic(&teacher_dir.join(TEACHER_OUTCOME), &(json + "\n"))?;
+    // The teacher is final: what only served to continue its training goes.
+    for name in [RESUME_FILE, CURVES_FILE] {
+        let path = teacher_dir.join(name);
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(Some(Teacher {
         policy: outcome.policy,
         summary,
-    })
+    }))
+}
+
+/// The teacher a resumed run had already finished: its checkpoint and its summary.
+fn finished_teacher(
+    experiment: &Experiment,
+    teacher_dir: &Path,
+    device: Device,
+) -> Result<Teacher> {
+    let (card, policy) = load_checkpoint(teacher_dir, device)?;
+    let path = teacher_dir.join(TEACHER_OUTCOME);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let summary: TeacherSummary = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a teacher summary; remove it to train the teacher again",
+            path.display()
+        )
+    })?;
+    if card.env != experiment.env {
+        bail!(
+            "{} was trained on {}, not on the experiment's environment",
+            teacher_dir.display(),
+            card.env.id
+        );
+    }
+    tracing::info!(dir = %teacher_dir.display(), "reusing the finished teacher");
+    Ok(Teacher { policy, summary })
 }
 
 /// The `[teacher]` settings, with the stopping target filled in: the experiment's own, else

@@ -8,7 +8,7 @@
 //! and `DIR/summary.md`.
 
 use crate::experiment::Experiment;
-use crate::pipeline::{self, write_atomic, Stages, TeacherSource};
+use crate::pipeline::{self, write_atomic, RunEnd, Stages, TeacherSource};
 use crate::report::RunSummary;
 use anyhow::{anyhow, bail, Context, Result};
 use rayon::prelude::*;
@@ -224,9 +224,15 @@ fn run_seed(configurations: &[Configuration], dir: &Path, seed: u64) -> Result<V
             teacher: source,
             students: true,
             progress: false,
+            resume: false,
+            stop_at: None,
         };
-        let summary = pipeline::run(&experiment, &run_dir, stages)
+        let end = pipeline::run(&experiment, &run_dir, stages)
             .with_context(|| format!("run {}", run_dir.display()))?;
+        let summary = match end {
+            RunEnd::Finished(summary) => summary,
+            RunEnd::Stopped(step) => bail!("run {} stopped at env step {step}", run_dir.display()),
+        };
         tracing::info!(
             configuration = %configuration.name,
             seed,

@@ -22,6 +22,7 @@
 mod adam;
 mod checkpoint;
 mod device;
+mod diff;
 mod error;
 mod eval;
 mod observer;
@@ -32,6 +33,7 @@ mod stats;
 pub use adam::{Adam, AdamConfig, AdamState, Optimizer};
 pub use checkpoint::{load_checkpoint, save_checkpoint, ModelCard, MODEL_FORMAT};
 pub use device::{parse_device, set_threads};
+pub use diff::differing_keys;
 pub use error::CoreError;
 pub use eval::{evaluate, EvalConfig, EvalStats};
 pub use observer::{NoObserver, Observer};

@@ -11,6 +11,13 @@ pub trait Observer {
     fn interrupted(&self) -> bool {
         false
     }
+    /// Called after a resumable checkpoint holding everything up to `step` was written: the
+    /// moment to make the logs durable too, so that a crash loses neither more nor less than
+    /// the checkpoint does.
+    fn checkpointed(&mut self, _step: u64) {}
+    /// Called once when training continues from a checkpoint of `step` instead of starting
+    /// afresh; whatever was logged after that step by the session that wrote it is void.
+    fn resumed(&mut self, _step: u64) {}
 }
 
 /// An observer that ignores everything.

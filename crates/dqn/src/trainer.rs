@@ -112,6 +112,7 @@ pub fn train_with(
     if let Some(path) = &options.resume {
         crate::resume::load(path, spec, seed, &mut learner, &mut run)?;
         tracing::info!(env_step = learner.env_steps, path = %path.display(), "resumed");
+        observer.resumed(learner.env_steps);
     }
     let threshold = config.target_return.or(learner.reward_threshold);
     let eval_config = EvalConfig {
@@ -119,11 +120,15 @@ pub fn train_with(
         seed: derive(seed, Stream::TrainEval, 0),
     };
     let mut interrupted = false;
-    let save = |learner: &Learner, run: &mut RunState| -> Result<(), DqnError> {
+    let save = |learner: &Learner,
+                run: &mut RunState,
+                observer: &mut dyn Observer|
+     -> Result<(), DqnError> {
         if let Some(path) = &options.checkpoint {
             let seconds = run.seconds_before + start.elapsed().as_secs_f64();
             if crate::resume::save(path, spec, seed, learner, run, seconds)? {
                 run.last_checkpoint = Some((path.clone(), learner.env_steps));
+                observer.checkpointed(learner.env_steps);
             } else if run.last_checkpoint.is_none() {
                 tracing::warn!(
                     "no resumable checkpoint written: libtorch's Adam, used off the CPU, does \
@@ -138,7 +143,7 @@ pub fn train_with(
         let stop_here = options.stop_at.is_some_and(|s| learner.env_steps >= s);
         if stop_here || observer.interrupted() {
             interrupted = true;
-            save(&learner, &mut run)?;
+            save(&learner, &mut run, observer)?;
             break;
         }
         let tick = Instant::now();
@@ -183,7 +188,7 @@ pub fn train_with(
             while run.next_checkpoint <= learner.env_steps {
                 run.next_checkpoint += config.checkpoint_interval;
             }
-            save(&learner, &mut run)?;
+            save(&learner, &mut run, observer)?;
         }
     }
     let policy = match run.last_eval_step {

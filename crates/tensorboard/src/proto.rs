@@ -22,7 +22,7 @@ pub struct Event {
     #[prost(int64, tag = "2")]
     pub step: i64,
     /// The payload (`oneof what`).
-    #[prost(oneof = "EventWhat", tags = "3, 5")]
+    #[prost(oneof = "EventWhat", tags = "3, 5, 6")]
     pub what: Option<EventWhat>,
 }
 
@@ -35,7 +35,30 @@ pub enum EventWhat {
     /// A batch of summary values.
     #[prost(message, tag = "5")]
     Summary(Summary),
+    /// A change in the writing session's life: a (re)start, a stop or a checkpoint.
+    #[prost(message, tag = "6")]
+    SessionLog(SessionLog),
 }
+
+/// `tensorboard.SessionLog`: marks where a training session (re)started, stopped or
+/// checkpointed. On a `START` at step `s`, TensorBoard discards the events of this run it has
+/// read at steps `>= s`: they belong to a session that died after its last checkpoint and are
+/// about to be redone.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SessionLog {
+    /// One of the `SESSION_*` constants.
+    #[prost(int32, tag = "1")]
+    pub status: i32,
+    /// Where the checkpoint is, for `SESSION_CHECKPOINT`.
+    #[prost(string, tag = "2")]
+    pub checkpoint_path: String,
+    /// Free text.
+    #[prost(string, tag = "3")]
+    pub msg: String,
+}
+
+/// `SessionLog.SessionStatus.START`.
+pub const SESSION_START: i32 = 1;
 
 /// `tensorboard.Summary`: the values recorded at one step.
 #[derive(Clone, PartialEq, prost::Message)]

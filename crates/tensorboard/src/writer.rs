@@ -284,6 +284,21 @@ impl SummaryWriter {
         )
     }
 
+    /// Marks that this run restarts at `step`, after a resume from a checkpoint of that step.
+    ///
+    /// TensorBoard then drops whatever this run's earlier files recorded at `step` or later (a
+    /// session that died after its checkpoint logged those, and they are about to be redone),
+    /// so the run's steps never go backwards. Written and flushed at once.
+    pub fn mark_restart(&mut self, step: i64) -> Result<(), TbError> {
+        let log = proto::SessionLog {
+            status: proto::SESSION_START,
+            checkpoint_path: String::new(),
+            msg: format!("resumed at step {step}"),
+        };
+        self.write_event(step, EventWhat::SessionLog(log))?;
+        self.flush()
+    }
+
     /// Pushes buffered events to the file.
     ///
     /// This hands them to the operating system (where TensorBoard can read them); it does not
