@@ -55,7 +55,7 @@ pub struct Stages {
 /// How a run ended.
 pub enum RunEnd {
     /// Every stage ran.
-    Finished(RunSummary),
+    Finished(Box<RunSummary>),
     /// The teacher stopped at this env step, as `Stages::stop_at` asked.
     Stopped(u64),
 }
@@ -130,7 +130,7 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunEnd
     if !summary.students.is_empty() {
         crate::plots::run_return_vs_params(dir, &summary)?;
     }
-    Ok(RunEnd::Finished(summary))
+    Ok(RunEnd::Finished(Box::new(summary)))
 }
 
 /// The final evaluation: the same episodes (same seeds) for the teacher and every student, so

@@ -230,7 +230,7 @@ fn run_seed(configurations: &[Configuration], dir: &Path, seed: u64) -> Result<V
         let end = pipeline::run(&experiment, &run_dir, stages)
             .with_context(|| format!("run {}", run_dir.display()))?;
         let summary = match end {
-            RunEnd::Finished(summary) => summary,
+            RunEnd::Finished(summary) => *summary,
             RunEnd::Stopped(step) => bail!("run {} stopped at env step {step}", run_dir.display()),
         };
         tracing::info!(
