@@ -161,6 +161,9 @@ fn train_teacher(
             teacher_dir.display()
         );
     }
+    if stages.resume {
+        repair_event_files(&teacher_dir)?;
+    }
     let writer = SummaryWriter::create(&teacher_dir)?;
     let mut observer = RunObserver::new(
         writer,
@@ -267,18 +270,44 @@ fn train_teacher(
     crate::plots::learning_curve(dir, &experiment.env.id, episodes, evaluations)?;
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
     write_atomic(&teacher_dir.join(TEACHER_OUTCOME), &(json + "\n"))?;
-    // The teacher is final: what only served to continue its training goes.
+    // The teacher is final: what only served to continue its training goes, with the
+    // temporary files of a write that a crash cut short.
     for name in [RESUME_FILE, CURVES_FILE] {
-        let path = teacher_dir.join(name);
-        if path.exists() {
-            std::fs::remove_file(&path)
-                .with_context(|| format!("cannot remove {}", path.display()))?;
+        for name in [name.to_string(), format!(".partial.{name}")] {
+            let path = teacher_dir.join(name);
+            if path.exists() {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
         }
     }
     Ok(Some(Teacher {
         policy: outcome.policy,
         summary,
     }))
+}
+
+/// Cuts the incomplete last record that a process killed while writing leaves in an event
+/// file, so that every reader sees whole files.
+fn repair_event_files(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_events = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("events.out.tfevents."));
+        if !is_events {
+            continue;
+        }
+        match retort_tensorboard::cut_incomplete_tail(&path)? {
+            retort_tensorboard::Repair::Intact => {}
+            repair => tracing::info!(file = %path.display(), ?repair, "repaired an event file"),
+        }
+    }
+    Ok(())
 }
 
 /// The teacher a resumed run had already finished: its checkpoint and its summary.

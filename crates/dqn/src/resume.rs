@@ -410,6 +410,12 @@ impl StateWriter {
             .map_or("state".into(), |n| n.to_string_lossy());
         let tmp = dir.join(format!(".partial.{name}"));
         let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        if crash_requested() {
+            // Die as `kill -9` would, halfway through the temporary file.
+            file.write_all(&bytes[..bytes.len() / 2]).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            std::process::abort();
+        }
         file.write_all(&bytes).map_err(io)?;
         file.sync_all().map_err(io)?;
         drop(file);
@@ -420,6 +426,19 @@ impl StateWriter {
         }
         Ok(())
     }
+}
+
+/// Fault injection for the tests that prove a crash mid-write loses nothing: with
+/// `RETORT_CRASH_IN_CHECKPOINT=K` in the environment, the process aborts halfway through
+/// writing its K-th checkpoint (counting from 1).
+fn crash_requested() -> bool {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
+    std::env::var("RETORT_CRASH_IN_CHECKPOINT")
+        .ok()
+        .and_then(|k| k.parse::<u64>().ok())
+        .is_some_and(|k| k == write)
 }
 
 /// Reads back what a [`StateWriter`] wrote, checking every tensor's dtype and length.

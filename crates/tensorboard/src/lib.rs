@@ -40,5 +40,5 @@ pub mod record;
 mod writer;
 
 pub use error::TbError;
-pub use record::read_records;
+pub use record::{cut_incomplete_tail, read_records, Repair};
 pub use writer::{HParam, SummaryWriter, FILE_VERSION, FLUSH_INTERVAL};

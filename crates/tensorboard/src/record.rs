@@ -61,6 +61,50 @@ pub fn read_records(path: impl AsRef<Path>) -> Result<Vec<Vec<u8>>, TbError> {
     })
 }
 
+/// What [`cut_incomplete_tail`] did to a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repair {
+    /// Every record was complete; the file is unchanged.
+    Intact,
+    /// The file ended inside a record, which was cut off; this many bytes remain.
+    Cut(u64),
+    /// Not even one record was complete; the file was removed.
+    Removed,
+}
+
+/// Cuts off a record that a writer killed mid-write left incomplete at the end of an event
+/// file, so that the file reads cleanly again.
+///
+/// Only a truncated last record is removed: a checksum mismatch anywhere is real corruption
+/// and is reported as [`TbError::Corrupt`], leaving the file as it is. A file without one
+/// complete record (killed before its first flush) is removed.
+pub fn cut_incomplete_tail(path: impl AsRef<Path>) -> Result<Repair, TbError> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| TbError::io(path, e))?;
+    match parse_records(&bytes) {
+        Ok(_) => Ok(Repair::Intact),
+        Err((0, reason)) if reason.starts_with("truncated") => {
+            std::fs::remove_file(path).map_err(|e| TbError::io(path, e))?;
+            Ok(Repair::Removed)
+        }
+        Err((offset, reason)) if reason.starts_with("truncated") => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| TbError::io(path, e))?;
+            file.set_len(offset as u64)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| TbError::io(path, e))?;
+            Ok(Repair::Cut(offset as u64))
+        }
+        Err((offset, reason)) => Err(TbError::Corrupt {
+            path: path.to_path_buf(),
+            offset: offset as u64,
+            reason,
+        }),
+    }
+}
+
 /// Splits `bytes` into record payloads, or says at which offset and why it cannot.
 fn parse_records(bytes: &[u8]) -> Result<Vec<Vec<u8>>, (usize, String)> {
     let mut records = Vec::new();
@@ -166,5 +210,40 @@ mod tests {
         let (offset, reason) = parse_records(&bytes).expect_err("impossible length");
         assert_eq!(offset, 0);
         assert!(reason.contains("truncated record"), "{reason}");
+    }
+
+    #[test]
+    fn an_incomplete_last_record_is_cut_and_a_file_without_records_removed() {
+        let dir = std::env::temp_dir().join(format!("retort-tb-cut-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("events");
+        let mut bytes = Vec::new();
+        encode_record(b"first", &mut bytes);
+        encode_record(b"second", &mut bytes);
+        let whole = bytes.len() as u64;
+        // 12 + 5 + 4 bytes for "first", then 12 + 6 + 4 for "second".
+        assert_eq!(whole, 21 + 22);
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(cut_incomplete_tail(&path).unwrap(), Repair::Intact);
+
+        // Killed while writing the second record: 10 of its 22 bytes reached the file.
+        std::fs::write(&path, &bytes[..31]).unwrap();
+        assert_eq!(cut_incomplete_tail(&path).unwrap(), Repair::Cut(21));
+        assert_eq!(read_records(&path).unwrap(), vec![b"first".to_vec()]);
+
+        // A flipped payload bit is corruption, not truncation: reported, file untouched.
+        let mut flipped = bytes.clone();
+        flipped[14] ^= 1;
+        std::fs::write(&path, &flipped).unwrap();
+        assert!(matches!(
+            cut_incomplete_tail(&path),
+            Err(TbError::Corrupt { offset: 0, .. })
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), flipped);
+
+        std::fs::write(&path, &bytes[..7]).unwrap();
+        assert_eq!(cut_incomplete_tail(&path).unwrap(), Repair::Removed);
+        assert!(!path.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
