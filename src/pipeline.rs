@@ -161,6 +161,11 @@ fn train_teacher(
             teacher_dir.display()
         );
     }
+    let config = teacher_config(experiment)?;
+    if let Some(path) = &resume {
+        // Refused before any file is touched.
+        retort_dqn::check_resumable(path, &config, &experiment.env, experiment.seed)?;
+    }
     if stages.resume {
         repair_event_files(&teacher_dir)?;
     }
@@ -177,7 +182,6 @@ fn train_teacher(
         observer.resumed(0);
     }
     tracing::info!(env = %experiment.env.id, seed = experiment.seed, "training the teacher");
-    let config = teacher_config(experiment)?;
     let options = retort_dqn::TrainOptions {
         resume,
         checkpoint: Some(checkpoint.clone()),

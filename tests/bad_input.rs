@@ -1123,3 +1123,106 @@ fn a_checkpoint_whose_network_does_not_fit_its_env_is_refused() {
         );
     }
 }
+
+/// A run of [`TINY_CARTPOLE`] stopped by `--stop-at`, so that it holds a resumable checkpoint,
+/// copied into the scratch folder `case` as `run`. Returns (folder, run, experiment file).
+fn stopped_run(case: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = scratch(case);
+    let file = dir.join("tiny.toml");
+    std::fs::write(&file, TINY_CARTPOLE).unwrap();
+    let run = dir.join("run");
+    let out = retort(&["train", s(&file), "--out", s(&run), "--stop-at", "150"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(run.join("teacher/resume.safetensors").is_file());
+    (dir, run, file)
+}
+
+#[test]
+fn bad_resumes_are_refused_and_change_nothing() {
+    let (dir, run, file) = stopped_run("resume-bad");
+    let (run_s, file_s) = (s(&run), s(&file));
+    let missing = dir.join("nothing");
+    refused(
+        "resume-missing",
+        &["train", "--resume", s(&missing)],
+        BAD_INPUT,
+        &dir,
+        &["no config.toml", s(&missing)],
+    );
+    refused(
+        "resume-and-out",
+        &["train", "--resume", run_s, "--out", s(&missing)],
+        USAGE,
+        &dir,
+        &["--out", "--resume"],
+    );
+    refused(
+        "resume-and-seed",
+        &["run", "--resume", run_s, "--seed", "4"],
+        USAGE,
+        &dir,
+        &["--seed", "--resume"],
+    );
+    refused(
+        "stop-at-zero",
+        &["train", file_s, "--stop-at", "0", "--out", s(&missing)],
+        USAGE,
+        &dir,
+        &["--stop-at", "'0'"],
+    );
+
+    let other = dir.join("other.toml");
+    let text = TINY_CARTPOLE.replace("[teacher]\n", "[teacher]\ngamma = 0.9\n");
+    std::fs::write(&other, text).unwrap();
+    refused(
+        "resume-with-another-experiment",
+        &["train", s(&other), "--resume", run_s],
+        BAD_INPUT,
+        &dir,
+        &["other.toml", "config.toml", "teacher.gamma"],
+    );
+
+    // The run's config.toml edited after the checkpoint was written.
+    let config = run.join("config.toml");
+    let original = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, original.replace("gamma = 0.99", "gamma = 0.5")).unwrap();
+    refused(
+        "resume-edited-config",
+        &["train", "--resume", run_s],
+        BAD_INPUT,
+        &dir,
+        &["resume.safetensors", "teacher.gamma", "differ"],
+    );
+    std::fs::write(&config, original).unwrap();
+
+    let checkpoint = run.join("teacher/resume.safetensors");
+    let bytes = std::fs::read(&checkpoint).unwrap();
+    std::fs::write(&checkpoint, &bytes[..bytes.len() / 2]).unwrap();
+    refused(
+        "resume-truncated",
+        &["train", "--resume", run_s],
+        BAD_INPUT,
+        &dir,
+        &["resume.safetensors", "not a readable safetensors file"],
+    );
+    std::fs::copy(run.join("teacher/model.safetensors"), &checkpoint).unwrap();
+    refused(
+        "resume-from-model-weights",
+        &["train", "--resume", run_s],
+        BAD_INPUT,
+        &dir,
+        &["resume.safetensors", "holds no training state"],
+    );
+    std::fs::write(&checkpoint, &bytes).unwrap();
+    // Put back whole, the same run resumes.
+    let out = retort(&["train", "--resume", run_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

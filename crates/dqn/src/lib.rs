@@ -31,7 +31,7 @@ mod trainer;
 pub use config::DqnConfig;
 pub use error::DqnError;
 pub use replay::{Batch, ReplayBuffer, Transition};
-pub use resume::RESUME_FORMAT;
+pub use resume::{check_resumable, RESUME_FORMAT};
 pub use schedule::LinearSchedule;
 pub use target::{td_loss, td_targets};
 pub use trainer::{train, train_with, update_target, Timings, TrainOptions, TrainOutcome};

@@ -173,16 +173,26 @@ pub(crate) fn save(
     Ok(true)
 }
 
-/// Restores `learner` and `run`, freshly built from the same configuration, environment and
-/// seed, to the state saved in `path`. Refuses a checkpoint of another configuration, naming
-/// the keys that differ.
-pub(crate) fn load(
+/// Checks, without building anything, that `path` is a readable resumable checkpoint of a run
+/// with exactly this configuration, environment and seed; returns the env step it resumes
+/// from. Lets a caller refuse a bad checkpoint before it creates any file.
+pub fn check_resumable(
     path: &Path,
+    config: &DqnConfig,
     spec: &EnvSpec,
     seed: u64,
-    learner: &mut Learner,
-    run: &mut RunState,
-) -> Result<(), DqnError> {
+) -> Result<u64, DqnError> {
+    open_matching(path, config, spec, seed).map(|(_, saved)| saved.env_steps)
+}
+
+/// Opens `path` and parses its state, refusing one of another configuration (naming the keys
+/// that differ).
+fn open_matching(
+    path: &Path,
+    config: &DqnConfig,
+    spec: &EnvSpec,
+    seed: u64,
+) -> Result<(StateReader, SavedState), DqnError> {
     let (reader, json) = StateReader::open(path)?;
     let saved: SavedState = serde_json::from_value(json)
         .map_err(|e| reader.fail(format!("training state does not parse: {e}")))?;
@@ -192,7 +202,7 @@ pub(crate) fn load(
     let mut keys: Vec<String> = differing_keys(
         "",
         &comparable_config(&saved_config),
-        &comparable_config(learner.config),
+        &comparable_config(config),
     )
     .into_iter()
     .map(|k| format!("teacher.{k}"))
@@ -212,6 +222,20 @@ pub(crate) fn load(
             keys,
         });
     }
+    Ok((reader, saved))
+}
+
+/// Restores `learner` and `run`, freshly built from the same configuration, environment and
+/// seed, to the state saved in `path`. Refuses a checkpoint of another configuration, naming
+/// the keys that differ.
+pub(crate) fn load(
+    path: &Path,
+    spec: &EnvSpec,
+    seed: u64,
+    learner: &mut Learner,
+    run: &mut RunState,
+) -> Result<(), DqnError> {
+    let (reader, saved) = open_matching(path, learner.config, spec, seed)?;
     let n = learner.envs.len();
     if saved.envs.len() != n || saved.episode_returns.len() != n || saved.episode_lengths.len() != n
     {
