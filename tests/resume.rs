@@ -241,3 +241,36 @@ fn a_teacher_killed_repeatedly_while_checkpointing_resumes_to_the_straight_run()
     // left by a kill is cut on resume), and no series has points twice.
     assert_eq!(teacher_series(&pieces), teacher_series(&straight));
 }
+
+#[test]
+fn diverged_training_exits_3_naming_the_step_and_keeps_the_last_good_checkpoint() {
+    let dir = scratch("resume-diverge");
+    // Adam's steps are about the learning rate in size: 1e30 overflows float32 at once.
+    let text = "[env]\nid = \"CartPole-v1\"\n[teacher]\nhidden = [8]\ntotal_steps = 5000\n\
+                learning_starts = 300\nlearning_rate = 1e30\neval_interval = 0\n\
+                checkpoint_interval = 200\n";
+    let experiment = write_experiment(&dir, text);
+    let run = dir.join("run");
+    let out = retort(&["train", &experiment, "--out", run.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let checkpoint = run.join("teacher/resume.safetensors");
+    assert!(
+        stderr.contains("training diverged at env step 320 (gradient step 2): TD loss is inf"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "the last good checkpoint (env step 200) is kept in {}",
+            checkpoint.display()
+        )),
+        "{stderr}"
+    );
+    // It is whole and describes the run before the divergence.
+    let experiment = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&experiment).unwrap();
+    let config: retort_dqn::DqnConfig = table["teacher"].clone().try_into().unwrap();
+    let spec = retort_envs::EnvSpec::new("CartPole-v1");
+    let step = retort_dqn::check_resumable(&checkpoint, &config, &spec, 0).unwrap();
+    assert_eq!(step, 200);
+}
