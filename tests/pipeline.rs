@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{retort, scratch, tb_check};
+use common::{retort, scratch, tb_check, tb_values};
 use serde_json::Value;
 
 /// A uniformly random CartPole policy averages about 22 steps per episode.
@@ -154,15 +154,29 @@ fn ci_experiment_runs_end_to_end_and_the_teacher_beats_random_play() {
     assert_eq!(runtime.params(), 4 * 16 + 16 + 16 * 2 + 2);
 }
 
+/// The steps and values of every scalar series of the teacher, except wall-clock throughput.
+fn teacher_series(run: &std::path::Path) -> Value {
+    let mut tb = tb_values(run);
+    let scalars = tb["runs"]["teacher"]["scalars"].as_object_mut().unwrap();
+    scalars.remove("time/sps");
+    for series in scalars.values_mut() {
+        let series = series.as_object_mut().unwrap();
+        series.retain(|key, _| key == "steps" || key == "values");
+    }
+    Value::Object(scalars.clone())
+}
+
 #[test]
-fn same_seed_same_numbers() {
+fn same_seed_same_numbers_and_another_seed_other_numbers() {
     let base = scratch("repro");
-    let mut summaries = Vec::new();
-    for name in ["a", "b"] {
+    let mut runs = Vec::new();
+    for (name, seed) in [("a", "0"), ("b", "0"), ("c", "1")] {
         let dir = base.join(name);
         let out = retort(&[
             "train",
             "experiments/ci.toml",
+            "--seed",
+            seed,
             "--out",
             dir.to_str().unwrap(),
         ]);
@@ -178,16 +192,19 @@ fn same_seed_same_numbers() {
         summary["total_seconds"] = Value::Null;
         summary["collect_seconds"] = Value::Null;
         summary["tensorboard_logdir"] = Value::Null;
-        summaries.push(summary);
         let weights = std::fs::read(dir.join("teacher/model.safetensors")).unwrap();
-        summaries.push(Value::String(format!(
-            "{:?}",
-            &weights[weights.len() - 64..]
-        )));
+        runs.push((summary, weights, teacher_series(&dir)));
     }
-    assert_eq!(summaries[0], summaries[2]);
-    assert_eq!(
-        summaries[1], summaries[3],
-        "teacher weights differ between identical runs"
-    );
+    let (a, b, c) = (&runs[0], &runs[1], &runs[2]);
+    assert_eq!(a.0, b.0, "summaries differ between identical runs");
+    assert!(a.1 == b.1, "teacher weights differ between identical runs");
+    // Every logged episode return and loss, step for step.
+    assert_eq!(a.2, b.2, "logged series differ between identical runs");
+    assert!(a.2["losses/td_loss"]["values"].as_array().unwrap().len() > 10);
+
+    // Another seed: other episodes, other losses, other weights.
+    assert!(a.1 != c.1, "seeds 0 and 1 trained identical weights");
+    for tag in ["charts/episodic_return", "losses/td_loss"] {
+        assert_ne!(a.2[tag], c.2[tag], "{tag} is the same for seeds 0 and 1");
+    }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{retort, root, scratch, tb_check};
+use common::{retort, root, scratch, tb_values};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -69,10 +69,10 @@ fn comparable_summary(run: &Path) -> Value {
     summary
 }
 
-/// The number of points and the last step of every scalar series of `run`'s teacher, as
-/// TensorBoard reads them.
+/// The steps and values of every scalar series of `run`'s teacher, as TensorBoard reads them
+/// (after checking every record of every file).
 fn teacher_series(run: &Path) -> Vec<(String, Value, Value)> {
-    let tb = tb_check(run);
+    let tb = tb_values(run);
     let scalars = tb["runs"]["teacher"]["scalars"]
         .as_object()
         .unwrap()
@@ -80,7 +80,7 @@ fn teacher_series(run: &Path) -> Vec<(String, Value, Value)> {
     scalars
         .into_iter()
         .filter(|(tag, _)| tag != "time/sps") // wall-clock throughput
-        .map(|(tag, s)| (tag, s["n"].clone(), s["last_step"].clone()))
+        .map(|(tag, s)| (tag, s["steps"].clone(), s["values"].clone()))
         .collect()
 }
 

@@ -51,14 +51,26 @@ pub fn python() -> PathBuf {
 /// Reads `logdir` with TensorBoard's own reader (`scripts/tb_check.py`), asserting that every
 /// record passes its CRC checks, and returns the JSON summary.
 pub fn tb_check(logdir: &Path) -> serde_json::Value {
+    tb_check_with(logdir, false)
+}
+
+/// [`tb_check`] with every step and value of every series in the JSON.
+pub fn tb_values(logdir: &Path) -> serde_json::Value {
+    tb_check_with(logdir, true)
+}
+
+fn tb_check_with(logdir: &Path, values: bool) -> serde_json::Value {
     let json = logdir.with_extension("tb.json");
-    let output = Command::new(python())
+    let mut command = Command::new(python());
+    command
         .arg(root().join("scripts/tb_check.py"))
         .arg(logdir)
         .arg("--json")
-        .arg(&json)
-        .output()
-        .expect("python runs");
+        .arg(&json);
+    if values {
+        command.arg("--values");
+    }
+    let output = command.output().expect("python runs");
     assert!(
         output.status.success(),
         "tb_check failed on {}:\n{}\n{}",
