@@ -153,3 +153,55 @@ fn a_missing_or_foreign_file_is_refused_with_its_path() {
     assert!(err.contains("not a readable safetensors file"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn evaluations_during_training_change_nothing_that_training_uses() {
+    // Two runs stopped at the same step, one evaluating every 500 steps and one never: their
+    // networks, optimiser moments, replay buffers, random streams and environments agree.
+    let dir = scratch("eval-isolation");
+    let mut saved = Vec::new();
+    for (name, eval_interval) in [("with", 500), ("without", 0)] {
+        let config = DqnConfig {
+            eval_interval,
+            target_return: Some(1e9), // never stop early
+            ..short_config()
+        };
+        let checkpoint = dir.join(format!("{name}.safetensors"));
+        train_piece(&config, None, &checkpoint, Some(3_000)).unwrap();
+        saved.push(std::fs::read(&checkpoint).unwrap());
+    }
+    let (with, without) = (
+        safetensors::SafeTensors::deserialize(&saved[0]).unwrap(),
+        safetensors::SafeTensors::deserialize(&saved[1]).unwrap(),
+    );
+    let mut names = with.names();
+    names.sort();
+    let mut compared = 0;
+    for name in names {
+        // The best-so-far snapshot exists only where evaluations choose it.
+        if name.starts_with("best.") {
+            continue;
+        }
+        let a = with.tensor(name).unwrap();
+        let b = without.tensor(name).unwrap();
+        assert!(a.data() == b.data(), "{name} differs");
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} tensors compared");
+
+    let state = |bytes: &[u8]| -> serde_json::Value {
+        let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).unwrap();
+        serde_json::from_str(&meta.metadata().as_ref().unwrap()["retort"]).unwrap()
+    };
+    let (a, b) = (state(&saved[0]), state(&saved[1]));
+    for key in [
+        "explore_rng",
+        "replay_rng",
+        "envs",
+        "episode_returns",
+        "gradient_steps",
+    ] {
+        assert_eq!(a[key], b[key], "{key} differs");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
