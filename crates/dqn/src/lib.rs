@@ -22,8 +22,11 @@
 
 mod config;
 mod error;
+mod nstep;
+mod prioritized;
 mod replay;
 mod schedule;
+mod sum_tree;
 mod target;
 mod trainer;
 
@@ -31,5 +34,5 @@ pub use config::DqnConfig;
 pub use error::DqnError;
 pub use replay::{Batch, ReplayBuffer, Transition};
 pub use schedule::LinearSchedule;
-pub use target::{td_loss, td_targets};
+pub use target::{td_loss, td_targets, weighted_td_loss};
 pub use trainer::{train, update_target, Timings, TrainOutcome};
