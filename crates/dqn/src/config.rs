@@ -57,24 +57,29 @@ pub struct DqnConfig {
     pub max_grad_norm: f64,
     /// Let the online network pick the next action and the target network score it.
     pub double_dqn: bool,
-    /// Steps n of the return each stored transition carries: the discounted sum of n rewards,
-    /// then a bootstrap from the observation n steps later with γ^n (1: plain one-step DQN).
-    /// Rewards then reach earlier states in fewer updates, at the price of targets that
-    /// depend on the exploring policy's later actions. An episode's last transitions cover
-    /// fewer steps, stop at a termination and bootstrap through a truncation. At most 1000.
+    /// Environment steps each stored transition covers (n-step returns): its reward is the
+    /// discounted sum of n rewards and its target bootstraps from the observation n steps
+    /// later with γ^n; 1 is plain one-step DQN. Rewards reach earlier states in fewer updates,
+    /// at the price of targets that depend on the exploring policy's later actions. An
+    /// episode's last transitions cover fewer steps; they stop at a termination and bootstrap
+    /// through a truncation. In [1, 1000].
     pub n_step: usize,
-    /// Replay transitions with probability proportional to their last TD error (proportional
-    /// prioritized replay) rather than uniformly, so that surprising transitions are learnt
-    /// from more often; importance-sampling weights correct the loss for the skew.
+    /// Replay each transition with probability proportional to a priority taken from its last
+    /// TD error (proportional prioritized replay) rather than uniformly, so that surprising
+    /// transitions are learnt from more often; importance-sampling weights on the loss correct
+    /// the bias this brings.
     pub prioritized_replay: bool,
-    /// Prioritized replay: exponent α of the priorities `(|δ| + ε)^α` (0: uniform, 1: fully
-    /// proportional to the TD error). At least 0.
+    /// Prioritized replay: exponent α of the priorities `(|δ| + ε)^α`; 0 replays uniformly,
+    /// 1 in proportion to the TD error. The default is the PER paper's for its proportional
+    /// variant. At least 0.
     pub priority_alpha: f64,
     /// Prioritized replay: exponent β of the importance-sampling weights at the first step,
-    /// raised linearly to 1 (full correction) over `total_steps` env steps. In [0, 1].
+    /// raised linearly to 1 (full correction) over `total_steps` env steps; a partial
+    /// correction early on, while the targets still move, is enough. The default is the PER
+    /// paper's. In [0, 1].
     pub priority_beta_start: f64,
-    /// Prioritized replay: ε added to every |δ| so that no transition's priority falls to 0.
-    /// Positive.
+    /// Prioritized replay: ε added to every |δ|, so that a transition whose TD error is 0 can
+    /// still be replayed; small enough to leave other priorities unchanged. Positive.
     pub priority_epsilon: f64,
     /// Environment steps between two greedy evaluations (0: never evaluate while training).
     pub eval_interval: u64,

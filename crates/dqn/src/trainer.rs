@@ -530,6 +530,51 @@ mod tests {
         }
     }
 
+    /// Keeps the last value of every tag.
+    #[derive(Default)]
+    struct LastValues(std::collections::BTreeMap<String, f64>);
+
+    impl Observer for LastValues {
+        fn scalar(&mut self, tag: &str, value: f64, _step: u64) {
+            self.0.insert(tag.to_string(), value);
+        }
+    }
+
+    #[test]
+    fn prioritized_n_step_training_runs_through_a_wrapping_buffer() {
+        // A tiny budget on two CartPole copies with a 300-slot buffer that wraps several
+        // times: 2 000 env steps, with rounds of 8 gradient steps at env steps 500, 600, …,
+        // 2 000 → 16 rounds, 128 gradient steps. The one `losses/*` point comes at gradient
+        // step 100, in the round at env step 1 700.
+        let config = DqnConfig {
+            hidden: vec![16],
+            total_steps: 2_000,
+            num_envs: 2,
+            batch_size: 16,
+            buffer_size: 300,
+            learning_starts: 500,
+            train_freq: 100,
+            gradient_steps: 8,
+            n_step: 3,
+            prioritized_replay: true,
+            eval_interval: 0,
+            ..DqnConfig::default()
+        };
+        let mut observer = LastValues::default();
+        let spec = EnvSpec::new("CartPole-v1");
+        let outcome = train(&config, &spec, Device::Cpu, 0, &mut observer).unwrap();
+        assert_eq!((outcome.env_steps, outcome.gradient_steps), (2_000, 128));
+        let logged = &observer.0;
+        // β there: 0.4 + 0.6 · 1 700 / 2 000 = 0.91.
+        assert!(
+            (logged["charts/priority_beta"] - 0.91).abs() < 1e-12,
+            "{logged:?}"
+        );
+        let mean_weight = logged["losses/importance_weight_mean"];
+        assert!(mean_weight > 0.0 && mean_weight <= 1.0, "{mean_weight}");
+        assert!(logged["charts/priority_max"] >= 1.0);
+    }
+
     #[test]
     fn tau_one_copies_exactly() {
         let mut target = filled(0.25);
