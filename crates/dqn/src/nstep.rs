@@ -4,9 +4,10 @@
 //! A stored transition from step t covers m = n steps normally:
 //!
 //! ```text
-//! reward   = r_t + γ · r_(t+1) + … + γ^(m−1) · r_(t+m−1)
-//! next_obs = the observation after step t+m−1
-//! discount = γ^m        TD target = reward + (1 − terminated) · discount · max_a Q(next_obs, a)
+//! reward    = r_t + γ · r_(t+1) + … + γ^(m−1) · r_(t+m−1)
+//! next_obs  = the observation after step t+m−1
+//! discount  = γ^m
+//! TD target = reward + (1 − terminated) · discount · max_a Q(next_obs, a)
 //! ```
 //!
 //! When the episode ends at step t+j with j < n, the sum stops there (m = j + 1) and the

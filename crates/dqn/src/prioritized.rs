@@ -68,9 +68,9 @@ impl Priorities {
     /// The importance-sampling weight of each of `slots` for the exponent `beta`, normalised
     /// so that the largest in the batch is 1.
     ///
-    /// `w_i / max_j w_j = (N · P(i))^(−β) / (N · P_min)^(−β) = (p_min / p_i)^β`, with p_min
-    /// the smallest priority in the batch: N and the total cancel, which is how it is
-    /// computed, so that no power overflows when a priority is tiny.
+    /// `w_i / max_j w_j = (N · P(i))^(−β) / (N · P_min)^(−β) = (p_min / p_i)^β`, with
+    /// p_min the smallest priority in the batch: N and the total cancel, which is how it
+    /// is computed, so that no power overflows when a priority is tiny.
     pub(crate) fn importance_weights(&self, slots: &[usize], beta: f64, weights: &mut Vec<f32>) {
         let smallest = slots
             .iter()
@@ -215,7 +215,8 @@ mod tests {
     #[test]
     fn importance_weights_of_a_hand_example() {
         // N = 3 stored, priorities 1, 4, 5 (total 10): P = 0.1, 0.4, 0.5. β = 0.5:
-        //   w = (N · P)^(−β) = 0.3^(−0.5), 1.2^(−0.5), 1.5^(−0.5) ≈ 1.82574, 0.91287, 0.81650.
+        //   w = (N · P)^(−β) = 0.3^(−0.5), 1.2^(−0.5), 1.5^(−0.5)
+        //     ≈ 1.82574, 0.91287, 0.81650.
         // A batch of slots 2, 0, 1, 0 has its largest weight at slot 0; normalised:
         //   1.82574 → 1, 0.91287 → 0.5, 0.81650 → √0.2 ≈ 0.44721.
         let priorities = with_priorities(3, &[1.0, 4.0, 5.0]);
