@@ -242,6 +242,21 @@ mod tests {
     }
 
     #[test]
+    fn replay_variant_keys_reach_the_teacher() {
+        let experiment = parse(concat!(
+            "[env]\nid = \"CartPole-v1\"\n[teacher]\n",
+            "n_step = 3\nprioritized_replay = true\npriority_alpha = 0.5\n",
+            "priority_beta_start = 0.25\npriority_epsilon = 0.001\n"
+        ))
+        .unwrap();
+        let teacher = &experiment.teacher;
+        assert_eq!((teacher.n_step, teacher.prioritized_replay), (3, true));
+        assert_eq!(teacher.priority_alpha, 0.5);
+        assert_eq!(teacher.priority_beta_start, 0.25);
+        assert_eq!(teacher.priority_epsilon, 0.001);
+    }
+
+    #[test]
     fn out_of_range_value_is_refused_with_its_key() {
         let message = format!(
             "{:#}",

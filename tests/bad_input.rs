@@ -320,6 +320,16 @@ fn out_of_range_values_are_named_with_their_range() {
             "teacher.total_steps = 0: must be at least 1",
         ),
         ("episodes", "[eval]\nepisodes = 0\n", "eval.episodes = 0"),
+        (
+            "n-step",
+            "[teacher]\nn_step = 0\n",
+            "teacher.n_step = 0: must be in [1, 1000]",
+        ),
+        (
+            "priority-beta",
+            "[teacher]\nprioritized_replay = true\npriority_beta_start = 1.5\n",
+            "teacher.priority_beta_start = 1.5: must be in [0, 1]",
+        ),
     ];
     for (name, table, expected) in cases {
         let stderr = run_bad(name, &format!("{CARTPOLE}{table}"));

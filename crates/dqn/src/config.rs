@@ -1,7 +1,12 @@
 //! Hyperparameters of the teacher.
 
+use crate::sum_tree::SumTree;
 use crate::{DqnError, ReplayBuffer};
 use serde::{Deserialize, Serialize};
+
+/// The largest `n_step` accepted. Longer windows are not wrong, but each step then sums up to
+/// this many rewards, and returns that long are better served by Monte Carlo methods.
+const MAX_N_STEP: usize = 1000;
 
 /// Everything that decides how the teacher trains. Every field has a default; the defaults
 /// solve CartPole-v1.
@@ -52,6 +57,30 @@ pub struct DqnConfig {
     pub max_grad_norm: f64,
     /// Let the online network pick the next action and the target network score it.
     pub double_dqn: bool,
+    /// Environment steps each stored transition covers (n-step returns): its reward is the
+    /// discounted sum of n rewards and its target bootstraps from the observation n steps
+    /// later with γ^n; 1 is plain one-step DQN. Rewards reach earlier states in fewer updates,
+    /// at the price of targets that depend on the exploring policy's later actions. An
+    /// episode's last transitions cover fewer steps; they stop at a termination and bootstrap
+    /// through a truncation. In [1, 1000].
+    pub n_step: usize,
+    /// Replay each transition with probability proportional to a priority taken from its last
+    /// TD error (proportional prioritized replay) rather than uniformly, so that surprising
+    /// transitions are learnt from more often; importance-sampling weights on the loss correct
+    /// the bias this brings.
+    pub prioritized_replay: bool,
+    /// Prioritized replay: exponent α of the priorities `(|δ| + ε)^α`; 0 replays uniformly,
+    /// 1 in proportion to the TD error. The default is the PER paper's for its proportional
+    /// variant. At least 0.
+    pub priority_alpha: f64,
+    /// Prioritized replay: exponent β of the importance-sampling weights at the first step,
+    /// raised linearly to 1 (full correction) over `total_steps` env steps; a partial
+    /// correction early on, while the targets still move, is enough. The default is the PER
+    /// paper's. In [0, 1].
+    pub priority_beta_start: f64,
+    /// Prioritized replay: ε added to every |δ|, so that a transition whose TD error is 0 can
+    /// still be replayed; small enough to leave other priorities unchanged. Positive.
+    pub priority_epsilon: f64,
     /// Environment steps between two greedy evaluations (0: never evaluate while training).
     pub eval_interval: u64,
     /// Episodes per greedy evaluation during training.
@@ -91,6 +120,11 @@ impl Default for DqnConfig {
             exploration_final_eps: 0.04,
             max_grad_norm: 10.0,
             double_dqn: false,
+            n_step: 1,
+            prioritized_replay: false,
+            priority_alpha: 0.6,
+            priority_beta_start: 0.4,
+            priority_epsilon: 1e-6,
             eval_interval: 1_000,
             eval_episodes: 100,
             target_return: None,
@@ -164,6 +198,30 @@ impl DqnConfig {
                 "must be positive",
             );
         }
+        if !(1..=MAX_N_STEP).contains(&self.n_step) {
+            return fail("n_step", self.n_step.to_string(), "must be in [1, 1000]");
+        }
+        if !(self.priority_alpha >= 0.0 && self.priority_alpha.is_finite()) {
+            return fail(
+                "priority_alpha",
+                self.priority_alpha.to_string(),
+                "must be finite and at least 0",
+            );
+        }
+        if !(0.0..=1.0).contains(&self.priority_beta_start) {
+            return fail(
+                "priority_beta_start",
+                self.priority_beta_start.to_string(),
+                "must be in [0, 1]",
+            );
+        }
+        if !(self.priority_epsilon > 0.0 && self.priority_epsilon.is_finite()) {
+            return fail(
+                "priority_epsilon",
+                self.priority_epsilon.to_string(),
+                "must be positive",
+            );
+        }
         if self.eval_interval > 0 && self.eval_episodes == 0 {
             return fail(
                 "eval_episodes",
@@ -180,7 +238,7 @@ impl DqnConfig {
     /// `obs_dim`. Such a buffer may still be granted by the kernel's overcommit and then kill
     /// the process once filled, so it is refused before training starts.
     pub fn check_buffer_memory(&self, obs_dim: usize) -> Result<(), DqnError> {
-        let bytes = ReplayBuffer::bytes_needed(self.buffer_size, obs_dim);
+        let bytes = self.buffer_bytes(obs_dim);
         if physical_memory().is_some_and(|total| bytes > u128::from(total)) {
             return Err(DqnError::BufferTooLarge {
                 capacity: self.buffer_size,
@@ -188,6 +246,18 @@ impl DqnConfig {
             });
         }
         Ok(())
+    }
+}
+
+impl DqnConfig {
+    /// Bytes of the replay buffer, with its priorities when replay is prioritized.
+    pub(crate) fn buffer_bytes(&self, obs_dim: usize) -> u128 {
+        let transitions = ReplayBuffer::bytes_needed(self.buffer_size, obs_dim);
+        if self.prioritized_replay {
+            transitions + SumTree::bytes_needed(self.buffer_size)
+        } else {
+            transitions
+        }
     }
 }
 
@@ -225,5 +295,69 @@ mod tests {
             message,
             "teacher.exploration_final_eps = -0.1: must be in [0, 1]"
         );
+    }
+
+    #[test]
+    fn replay_variants_out_of_range_name_their_key_and_range() {
+        let cases = [
+            (
+                DqnConfig {
+                    n_step: 0,
+                    ..DqnConfig::default()
+                },
+                "teacher.n_step = 0: must be in [1, 1000]",
+            ),
+            (
+                DqnConfig {
+                    n_step: 1001,
+                    ..DqnConfig::default()
+                },
+                "teacher.n_step = 1001: must be in [1, 1000]",
+            ),
+            (
+                DqnConfig {
+                    priority_alpha: -0.5,
+                    ..DqnConfig::default()
+                },
+                "teacher.priority_alpha = -0.5: must be finite and at least 0",
+            ),
+            (
+                DqnConfig {
+                    priority_beta_start: 1.5,
+                    ..DqnConfig::default()
+                },
+                "teacher.priority_beta_start = 1.5: must be in [0, 1]",
+            ),
+            (
+                DqnConfig {
+                    priority_epsilon: 0.0,
+                    ..DqnConfig::default()
+                },
+                "teacher.priority_epsilon = 0: must be positive",
+            ),
+        ];
+        for (config, expected) in cases {
+            assert_eq!(config.validate().unwrap_err().to_string(), expected);
+        }
+        let edges = DqnConfig {
+            n_step: 1000,
+            priority_alpha: 0.0,
+            priority_beta_start: 1.0,
+            ..DqnConfig::default()
+        };
+        edges.validate().unwrap();
+    }
+
+    #[test]
+    fn prioritized_replay_counts_its_sum_tree_in_the_buffer_memory() {
+        // 1000 slots of 4 floats: 1000 · (8 · 4 + 18) bytes; the tree has 1024 leaves, 2048
+        // nodes of 8 bytes.
+        let mut config = DqnConfig {
+            buffer_size: 1000,
+            ..DqnConfig::default()
+        };
+        assert_eq!(config.buffer_bytes(4), 50_000);
+        config.prioritized_replay = true;
+        assert_eq!(config.buffer_bytes(4), 50_000 + 16_384);
     }
 }

@@ -46,6 +46,7 @@ struct SavedState {
     next_train: u64,
     loss_sum: u64,
     loss_count: u64,
+    weight_sum: u64,
     explore_rng: RngState,
     replay_rng: RngState,
     envs: Vec<EnvSnapshot>,
@@ -61,6 +62,10 @@ struct SavedState {
     seconds: u64,
     /// `None` when the buffer was left out; else its length and next slot.
     replay: Option<(usize, usize)>,
+    /// The largest priority so far (bits), when replay is prioritized and stored.
+    max_priority: Option<u64>,
+    /// Steps pending in each copy's n-step window.
+    n_step_pending: Vec<usize>,
 }
 
 /// The configuration as compared on resume: keys that only decide how often and how much is
@@ -139,6 +144,17 @@ pub(crate) fn save(
         writer.f32("replay.rewards", &[rows], &buffer.rewards[..rows]);
         writer.bools("replay.terminated", &buffer.terminated[..rows]);
         writer.bools("replay.truncated", &buffer.truncated[..rows]);
+        writer.f32("replay.discounts", &[rows], &buffer.discounts[..rows]);
+        if let Some(priorities) = &learner.priorities {
+            writer.f64("replay.priority_tree", &priorities.tree.nodes);
+        }
+    }
+    for (i, window) in learner.n_step.windows.iter().enumerate() {
+        let pending = window.actions.len();
+        writer.f32(&format!("nstep.{i}.obs"), &[pending, d], &window.obs);
+        let actions: Vec<i64> = window.actions.iter().map(|&a| a as i64).collect();
+        writer.i64(&format!("nstep.{i}.actions"), &actions);
+        writer.f64(&format!("nstep.{i}.rewards"), &window.rewards);
     }
 
     let timings = run.timings;
@@ -153,6 +169,7 @@ pub(crate) fn save(
         next_train: learner.next_train,
         loss_sum: bits(learner.loss_sum),
         loss_count: learner.loss_count,
+        weight_sum: bits(learner.weight_sum),
         explore_rng: RngState::capture(&learner.explore_rng),
         replay_rng: RngState::capture(&learner.replay_rng),
         envs: learner.envs.iter().map(|env| env.snapshot()).collect(),
@@ -167,6 +184,17 @@ pub(crate) fn save(
         timings: [timings.acting, timings.learning, timings.evaluating].map(bits),
         seconds: bits(seconds),
         replay: store_replay.then_some((buffer.len, buffer.next)),
+        max_priority: learner
+            .priorities
+            .as_ref()
+            .filter(|_| store_replay)
+            .map(|p| bits(p.max_priority)),
+        n_step_pending: learner
+            .n_step
+            .windows
+            .iter()
+            .map(|w| w.actions.len())
+            .collect(),
     };
     let json = serde_json::to_value(&state).expect("the training state always serialises");
     writer.write(path, &json)?;
@@ -305,8 +333,17 @@ pub(crate) fn load(
             buffer.rewards[..len].copy_from_slice(&reader.f32("replay.rewards", len)?);
             buffer.terminated[..len].copy_from_slice(&reader.bools("replay.terminated", len)?);
             buffer.truncated[..len].copy_from_slice(&reader.bools("replay.truncated", len)?);
+            buffer.discounts[..len].copy_from_slice(&reader.f32("replay.discounts", len)?);
             buffer.len = len;
             buffer.next = next;
+            if let Some(priorities) = &mut learner.priorities {
+                let nodes = priorities.tree.nodes.len();
+                priorities.tree.nodes = reader.f64("replay.priority_tree", nodes)?;
+                let max = saved.max_priority.ok_or_else(|| {
+                    reader.fail("prioritized replay without its largest priority".into())
+                })?;
+                priorities.max_priority = f64::from_bits(max);
+            }
         }
         None => tracing::warn!(
             path = %path.display(),
@@ -315,12 +352,43 @@ pub(crate) fn load(
         ),
     }
 
+    if saved.n_step_pending.len() != n {
+        return Err(reader.fail(format!(
+            "holds n-step windows for {} copies, the configuration has {n}",
+            saved.n_step_pending.len()
+        )));
+    }
+    for (i, (window, &pending)) in learner
+        .n_step
+        .windows
+        .iter_mut()
+        .zip(&saved.n_step_pending)
+        .enumerate()
+    {
+        if pending >= learner.n_step.n {
+            return Err(reader.fail(format!(
+                "n-step window {i} holds {pending} steps; at most {} fit",
+                learner.n_step.n - 1
+            )));
+        }
+        window.obs = reader.f32(&format!("nstep.{i}.obs"), pending * d)?;
+        let actions = reader.i64(&format!("nstep.{i}.actions"), pending)?;
+        let n_actions = learner.n_actions;
+        window.actions = actions
+            .iter()
+            .map(|&a| usize::try_from(a).ok().filter(|&a| a < n_actions))
+            .collect::<Option<_>>()
+            .ok_or_else(|| reader.fail(format!("n-step window {i} holds an invalid action")))?;
+        window.rewards = reader.f64(&format!("nstep.{i}.rewards"), pending)?;
+    }
+
     learner.env_steps = saved.env_steps;
     learner.gradient_steps = saved.gradient_steps;
     learner.episodes = saved.episodes;
     learner.next_train = saved.next_train;
     learner.loss_sum = f64::from_bits(saved.loss_sum);
     learner.loss_count = saved.loss_count;
+    learner.weight_sum = f64::from_bits(saved.weight_sum);
     learner.episode_returns = saved
         .episode_returns
         .iter()
@@ -375,6 +443,12 @@ impl StateWriter {
     /// Adds `values` as a tensor of `shape` (whose product must be `values.len()`).
     pub fn f32(&mut self, name: &str, shape: &[usize], values: &[f32]) {
         self.add(name, Dtype::F32, shape, values.len(), |out| {
+            values.iter().for_each(|v| out.extend(v.to_le_bytes()))
+        });
+    }
+
+    pub fn f64(&mut self, name: &str, values: &[f64]) {
+        self.add(name, Dtype::F64, &[values.len()], values.len(), |out| {
             values.iter().for_each(|v| out.extend(v.to_le_bytes()))
         });
     }
@@ -546,6 +620,14 @@ impl StateReader {
         Ok(bytes
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    pub fn f64(&self, name: &str, len: usize) -> Result<Vec<f64>, DqnError> {
+        let bytes = self.raw(name, Dtype::F64, len)?;
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
             .collect())
     }
 

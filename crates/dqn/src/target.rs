@@ -2,7 +2,9 @@
 
 use tch::{Kind, Reduction, Tensor};
 
-/// `r + γ · (1 − terminated) · v(s')` for a batch of transitions.
+/// `r + (1 − terminated) · discount · v(s')` for a batch of transitions, where `discount` is
+/// each transition's own bootstrap factor: γ for one step, γ^m for a transition that covers m
+/// steps (n-step returns, shorter at the end of an episode).
 ///
 /// Only `terminated` stops the bootstrap. An episode cut by a time limit (`truncated`) did not
 /// reach a state whose value is zero — the pole was still up when CartPole's 500 steps ran
@@ -11,15 +13,15 @@ use tch::{Kind, Reduction, Tensor};
 /// step of a long episode is worth nothing.
 ///
 /// # Shapes
-/// `rewards`, `terminated` (0 or 1), `next_values`: `[batch]` → `[batch]`.
+/// `rewards`, `terminated` (0 or 1), `next_values`, `discounts`: `[batch]` → `[batch]`.
 pub fn td_targets(
     rewards: &Tensor,
     terminated: &Tensor,
     next_values: &Tensor,
-    gamma: f64,
+    discounts: &Tensor,
 ) -> Tensor {
     let alive = terminated.ones_like() - terminated;
-    rewards + next_values * alive * gamma
+    rewards + next_values * alive * discounts
 }
 
 /// The Huber loss (δ = 1) between the Q-values of the actions taken and their TD targets,
@@ -33,6 +35,17 @@ pub fn td_targets(
 /// `q_taken`, `targets`: `[batch]` → scalar.
 pub fn td_loss(q_taken: &Tensor, targets: &Tensor) -> Tensor {
     q_taken.huber_loss(targets, Reduction::Mean, 1.0)
+}
+
+/// The Huber loss of [`td_loss`] with each sample's term multiplied by its weight before the
+/// mean over the batch: `mean_i(w_i · huber(q_i − target_i))`. Prioritized replay passes its
+/// importance-sampling weights here.
+///
+/// # Shapes
+/// `q_taken`, `targets`, `weights`: `[batch]` → scalar.
+pub fn weighted_td_loss(q_taken: &Tensor, targets: &Tensor, weights: &Tensor) -> Tensor {
+    let per_sample = q_taken.huber_loss(targets, Reduction::None, 1.0);
+    (per_sample * weights).mean(Kind::Float)
 }
 
 /// The value of each next state under the target network.
@@ -71,8 +84,48 @@ mod tests {
         let rewards = Tensor::from_slice(&[1f32, 1.0, 1.0]);
         let terminated = Tensor::from_slice(&[0f32, 0.0, 1.0]);
         let next_values = Tensor::from_slice(&[10f32, 10.0, 10.0]);
-        let targets = td_targets(&rewards, &terminated, &next_values, 0.9);
+        let discounts = Tensor::from_slice(&[0.9f32, 0.9, 0.9]);
+        let targets = td_targets(&rewards, &terminated, &next_values, &discounts);
         assert_eq!(values(&targets), [10.0, 10.0, 1.0]);
+    }
+
+    #[test]
+    fn each_transition_bootstraps_with_its_own_discount() {
+        // n-step transitions with next-state value 8:
+        //   0: three steps, γ = 0.5, return 3;        target 3 + 0.125 · 8 = 4
+        //   1: cut by the time limit after one step;  target 2 + 0.5 · 8 = 6
+        //   2: terminated after two steps, return 2;  target 2
+        let rewards = Tensor::from_slice(&[3f32, 2.0, 2.0]);
+        let terminated = Tensor::from_slice(&[0f32, 0.0, 1.0]);
+        let next_values = Tensor::from_slice(&[8f32, 8.0, 8.0]);
+        let discounts = Tensor::from_slice(&[0.125f32, 0.5, 0.25]);
+        let targets = td_targets(&rewards, &terminated, &next_values, &discounts);
+        assert_eq!(values(&targets), [4.0, 6.0, 2.0]);
+    }
+
+    #[test]
+    fn weighted_huber_loss_scales_each_sample_before_the_mean() {
+        // Errors 0.5, 3 and −2 as above: per-sample losses 0.125, 2.5 and 1.5. Weights 1, 0.5
+        // and 0.25: 0.125 + 1.25 + 0.375 = 1.75, over 3 samples 0.58333….
+        // Gradients: clipped errors 0.5, 1, −1 times the weights, over 3.
+        let q = Tensor::from_slice(&[0.5f32, 3.0, -2.0]).set_requires_grad(true);
+        let zeros = Tensor::zeros([3], (Kind::Float, tch::Device::Cpu));
+        let weights = Tensor::from_slice(&[1f32, 0.5, 0.25]);
+        let loss = weighted_td_loss(&q, &zeros, &weights);
+        assert!((loss.double_value(&[]) - 1.75 / 3.0).abs() < 1e-7);
+        loss.backward();
+        let grad = values(&q.grad());
+        let expected = [0.5 / 3.0, 0.5 / 3.0, -0.25 / 3.0];
+        for (g, e) in grad.iter().zip(expected) {
+            assert!((g - e).abs() < 1e-7, "{grad:?}");
+        }
+        // Weights of 1 give the unweighted loss.
+        let ones = Tensor::ones([3], (Kind::Float, tch::Device::Cpu));
+        let unweighted = td_loss(&q, &zeros).double_value(&[]);
+        assert_eq!(
+            weighted_td_loss(&q, &zeros, &ones).double_value(&[]),
+            unweighted
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The DQN training loop.
 
-use crate::target::{next_state_values, td_loss};
+use crate::nstep::NStepReturns;
+use crate::prioritized::{beta_schedule, Priorities};
+use crate::target::{next_state_values, td_loss, weighted_td_loss};
 use crate::{td_targets, Batch, DqnConfig, DqnError, LinearSchedule, ReplayBuffer, Transition};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -274,8 +276,14 @@ pub(crate) struct Learner<'a> {
     pub(crate) target: MlpPolicy,
     pub(crate) optimizer: Optimizer,
     pub(crate) buffer: ReplayBuffer,
+    /// Each copy's steps not yet folded into a stored transition (n-step returns).
+    pub(crate) n_step: NStepReturns,
+    /// The priority of every slot of `buffer`, when replay is prioritized.
+    pub(crate) priorities: Option<Priorities>,
     pub(crate) batch: Batch,
     pub(crate) epsilon: LinearSchedule,
+    /// The exponent β of the importance-sampling weights of prioritized replay.
+    pub(crate) beta: LinearSchedule,
     pub(crate) explore_rng: ChaCha8Rng,
     pub(crate) replay_rng: ChaCha8Rng,
     /// Current observation of every copy, row after row.
@@ -291,6 +299,8 @@ pub(crate) struct Learner<'a> {
     pub(crate) next_train: u64,
     pub(crate) loss_sum: f64,
     pub(crate) loss_count: u64,
+    /// Sum of the batches' mean importance-sampling weights since the last `losses/*` point.
+    pub(crate) weight_sum: f64,
 }
 
 impl<'a> Learner<'a> {
@@ -312,11 +322,18 @@ impl<'a> Learner<'a> {
         }
 
         config.check_buffer_memory(obs_dim)?;
-        let buffer =
-            ReplayBuffer::try_new(config.buffer_size, obs_dim).ok_or(DqnError::BufferTooLarge {
-                capacity: config.buffer_size,
-                bytes: ReplayBuffer::bytes_needed(config.buffer_size, obs_dim),
-            })?;
+        let too_large = || DqnError::BufferTooLarge {
+            capacity: config.buffer_size,
+            bytes: config.buffer_bytes(obs_dim),
+        };
+        let buffer = ReplayBuffer::try_new(config.buffer_size, obs_dim).ok_or_else(too_large)?;
+        let priorities = if config.prioritized_replay {
+            let (alpha, epsilon) = (config.priority_alpha, config.priority_epsilon);
+            let priorities = Priorities::try_new(config.buffer_size, alpha, epsilon);
+            Some(priorities.ok_or_else(too_large)?)
+        } else {
+            None
+        };
         let mlp = MlpSpec {
             obs_dim,
             n_actions,
@@ -343,7 +360,10 @@ impl<'a> Learner<'a> {
             target,
             optimizer,
             buffer,
+            n_step: NStepReturns::new(config.n_step, config.gamma, obs_dim, n),
+            priorities,
             batch: Batch::default(),
+            beta: beta_schedule(config),
             epsilon: LinearSchedule {
                 start: config.exploration_initial_eps,
                 end: config.exploration_final_eps,
@@ -363,6 +383,7 @@ impl<'a> Learner<'a> {
             next_train: config.train_freq,
             loss_sum: 0.0,
             loss_count: 0,
+            weight_sum: 0.0,
         })
     }
 
@@ -389,13 +410,23 @@ impl<'a> Learner<'a> {
             };
             let obs = &mut self.obs[i * d..(i + 1) * d];
             let step = self.envs[i].step(action, &mut self.next_obs)?;
-            self.buffer.push(&Transition {
+            let transition = Transition {
                 obs,
                 action,
                 reward: step.reward,
                 next_obs: &self.next_obs,
                 terminated: step.terminated,
                 truncated: step.truncated,
+                discount: self.config.gamma,
+            };
+            // The step joins this copy's n-step window; whatever transitions it completes go
+            // into the buffer, at the largest priority so far when replay is prioritized.
+            let (buffer, priorities) = (&mut self.buffer, &mut self.priorities);
+            self.n_step.push(i, &transition, |t| {
+                let slot = buffer.push(t);
+                if let Some(priorities) = priorities {
+                    priorities.on_write(slot);
+                }
             });
             self.env_steps += 1;
             self.episode_returns[i] += step.reward;
@@ -440,8 +471,8 @@ impl<'a> Learner<'a> {
         let config = self.config;
         let (b, d) = (config.batch_size as i64, self.obs_dim as i64);
         let device = self.online.device();
-        self.buffer
-            .sample_into(config.batch_size, &mut self.replay_rng, &mut self.batch);
+        let beta = self.beta.value(self.env_steps);
+        self.sample_batch(beta);
         let batch = &self.batch;
         let obs = Tensor::from_slice(&batch.obs)
             .view([b, d])
@@ -452,6 +483,7 @@ impl<'a> Learner<'a> {
         let actions = Tensor::from_slice(&batch.actions).to_device(device);
         let rewards = Tensor::from_slice(&batch.rewards).to_device(device);
         let terminated = Tensor::from_slice(&batch.terminated).to_device(device);
+        let discounts = Tensor::from_slice(&batch.discounts).to_device(device);
 
         // Targets come from the target network (and, for Double DQN, the online network's
         // picks) without gradients.
@@ -459,43 +491,106 @@ impl<'a> Learner<'a> {
             let target_q = self.target.forward(&next_obs);
             let online_q = config.double_dqn.then(|| self.online.forward(&next_obs));
             let next_values = next_state_values(&target_q, online_q.as_ref());
-            td_targets(&rewards, &terminated, &next_values, config.gamma)
+            td_targets(&rewards, &terminated, &next_values, &discounts)
         });
 
-        // Huber loss between the Q-value of the action taken and its target.
+        // Huber loss between the Q-value of the action taken and its target; with prioritized
+        // replay each sample's term is scaled by its importance-sampling weight.
         let q_all = self.online.forward(&obs);
         let q_taken = q_all.gather(1, &actions.unsqueeze(1), false).squeeze_dim(1);
-        let loss = td_loss(&q_taken, &targets);
+        let loss = match self.priorities {
+            None => td_loss(&q_taken, &targets),
+            Some(_) => {
+                let weights = Tensor::from_slice(&batch.weights).to_device(device);
+                weighted_td_loss(&q_taken, &targets, &weights)
+            }
+        };
+        let td_errors = self
+            .priorities
+            .is_some()
+            .then(|| (&q_taken - &targets).detach());
         self.optimizer.backward_step(&loss);
         self.gradient_steps += 1;
 
         let loss_value = loss.double_value(&[]);
         if !loss_value.is_finite() {
-            return Err(DqnError::Diverged {
-                env_step: self.env_steps,
-                gradient_step: self.gradient_steps,
-                what: format!("TD loss is {loss_value}"),
-                last_checkpoint: None,
-            });
+            return Err(self.diverged(format!("TD loss is {loss_value}")));
+        }
+        if let Some(td_errors) = td_errors {
+            self.update_priorities(&td_errors)?;
         }
         self.loss_sum += loss_value;
         self.loss_count += 1;
         if self.gradient_steps % LOSS_LOG_INTERVAL == 0 {
             let mean_q = q_all.detach().mean(Kind::Float).double_value(&[]);
-            observer.scalar(
-                "losses/td_loss",
-                self.loss_sum / self.loss_count as f64,
-                self.env_steps,
-            );
-            observer.scalar("losses/q_values", mean_q, self.env_steps);
-            self.loss_sum = 0.0;
-            self.loss_count = 0;
+            self.log_losses(observer, mean_q, beta);
         }
 
         if self.gradient_steps % config.target_update_interval == 0 {
             self.update_target()?;
         }
         Ok(())
+    }
+
+    /// Fills `self.batch`: uniformly, or by priority with the importance-sampling weights for
+    /// the exponent `beta`. Both draw from the replay stream.
+    fn sample_batch(&mut self, beta: f64) {
+        let size = self.config.batch_size;
+        let batch = &mut self.batch;
+        match &self.priorities {
+            None => self.buffer.sample_into(size, &mut self.replay_rng, batch),
+            Some(priorities) => {
+                priorities.sample(size, &mut self.replay_rng, &mut batch.indices);
+                self.buffer.gather(batch);
+                priorities.importance_weights(&batch.indices, beta, &mut batch.weights);
+            }
+        }
+    }
+
+    /// Gives the slots of the last batch the priorities of their TD errors (computed before
+    /// the gradient step), and adds the batch's mean importance-sampling weight to the log.
+    fn update_priorities(&mut self, td_errors: &Tensor) -> Result<(), DqnError> {
+        let td_errors = Vec::<f32>::try_from(td_errors.to_device(Device::Cpu))?;
+        let priorities = self
+            .priorities
+            .as_mut()
+            .expect("only prioritized replay has TD errors to store");
+        priorities.update(&self.batch.indices, &td_errors);
+        let total = priorities.tree.total();
+        if !total.is_finite() {
+            return Err(self.diverged(format!("the sum of replay priorities is {total}")));
+        }
+        let weights = &self.batch.weights;
+        let sum: f64 = weights.iter().map(|&w| f64::from(w)).sum();
+        self.weight_sum += sum / weights.len() as f64;
+        Ok(())
+    }
+
+    /// Writes the `losses/*` means since the last point (and, with prioritized replay, β and
+    /// the largest priority), then starts the next interval.
+    fn log_losses(&mut self, observer: &mut dyn Observer, mean_q: f64, beta: f64) {
+        let (step, count) = (self.env_steps, self.loss_count as f64);
+        observer.scalar("losses/td_loss", self.loss_sum / count, step);
+        observer.scalar("losses/q_values", mean_q, step);
+        if let Some(priorities) = &self.priorities {
+            let mean_weight = self.weight_sum / count;
+            observer.scalar("losses/importance_weight_mean", mean_weight, step);
+            observer.scalar("charts/priority_beta", beta, step);
+            observer.scalar("charts/priority_max", priorities.max_priority, step);
+        }
+        self.loss_sum = 0.0;
+        self.loss_count = 0;
+        self.weight_sum = 0.0;
+    }
+
+    /// The error that stops a run whose numbers stopped being finite.
+    fn diverged(&self, what: String) -> DqnError {
+        DqnError::Diverged {
+            env_step: self.env_steps,
+            gradient_step: self.gradient_steps,
+            what,
+            last_checkpoint: None,
+        }
     }
 
     /// Hard copy (`target_tau` = 1) or Polyak blend of the online weights into the target.
@@ -544,6 +639,51 @@ mod tests {
         for v in all_values(&target) {
             assert!((v - 0.271).abs() < 1e-6, "{v}");
         }
+    }
+
+    /// Keeps the last value of every tag.
+    #[derive(Default)]
+    struct LastValues(std::collections::BTreeMap<String, f64>);
+
+    impl Observer for LastValues {
+        fn scalar(&mut self, tag: &str, value: f64, _step: u64) {
+            self.0.insert(tag.to_string(), value);
+        }
+    }
+
+    #[test]
+    fn prioritized_n_step_training_runs_through_a_wrapping_buffer() {
+        // A tiny budget on two CartPole copies with a 300-slot buffer that wraps several
+        // times: 2 000 env steps, with rounds of 8 gradient steps at env steps 500, 600, …,
+        // 2 000 → 16 rounds, 128 gradient steps. The one `losses/*` point comes at gradient
+        // step 100, in the round at env step 1 700.
+        let config = DqnConfig {
+            hidden: vec![16],
+            total_steps: 2_000,
+            num_envs: 2,
+            batch_size: 16,
+            buffer_size: 300,
+            learning_starts: 500,
+            train_freq: 100,
+            gradient_steps: 8,
+            n_step: 3,
+            prioritized_replay: true,
+            eval_interval: 0,
+            ..DqnConfig::default()
+        };
+        let mut observer = LastValues::default();
+        let spec = EnvSpec::new("CartPole-v1");
+        let outcome = train(&config, &spec, Device::Cpu, 0, &mut observer).unwrap();
+        assert_eq!((outcome.env_steps, outcome.gradient_steps), (2_000, 128));
+        let logged = &observer.0;
+        // β there: 0.4 + 0.6 · 1 700 / 2 000 = 0.91.
+        assert!(
+            (logged["charts/priority_beta"] - 0.91).abs() < 1e-12,
+            "{logged:?}"
+        );
+        let mean_weight = logged["losses/importance_weight_mean"];
+        assert!(mean_weight > 0.0 && mean_weight <= 1.0, "{mean_weight}");
+        assert!(logged["charts/priority_max"] >= 1.0);
     }
 
     #[test]
