@@ -135,6 +135,7 @@ mod tests {
             obs_dim: 4,
             n_actions: 2,
             hidden: vec![16],
+            dueling: false,
         };
         let teacher = MlpPolicy::new(spec, tch::Device::Cpu, 5);
         let config = DistillConfig {

@@ -52,6 +52,11 @@ pub struct DqnConfig {
     pub max_grad_norm: f64,
     /// Let the online network pick the next action and the target network score it.
     pub double_dqn: bool,
+    /// Dueling Q-network: the last hidden layer feeds a value stream V(s) and an advantage
+    /// stream A(s, a), combined as Q(s, a) = V(s) + A(s, a) − mean over actions of A(s, ·),
+    /// for one more parameter per unit of the last hidden layer, plus one. The students stay
+    /// plain MLPs and learn the combined Q-values.
+    pub dueling: bool,
     /// Environment steps between two greedy evaluations (0: never evaluate while training).
     pub eval_interval: u64,
     /// Episodes per greedy evaluation during training.
@@ -82,6 +87,7 @@ impl Default for DqnConfig {
             exploration_final_eps: 0.04,
             max_grad_norm: 10.0,
             double_dqn: false,
+            dueling: false,
             eval_interval: 1_000,
             eval_episodes: 100,
             target_return: None,

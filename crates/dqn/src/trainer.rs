@@ -211,6 +211,7 @@ impl<'a> Learner<'a> {
             obs_dim,
             n_actions,
             hidden: config.hidden.clone(),
+            dueling: config.dueling,
         };
         let online = MlpPolicy::new(mlp.clone(), device, derive(seed, Stream::Init, 0));
         let mut target = MlpPolicy::new(mlp, device, derive(seed, Stream::Init, 1));
@@ -403,6 +404,7 @@ mod tests {
                 obs_dim: 2,
                 n_actions: 2,
                 hidden: vec![3],
+                dueling: false,
             },
             Device::Cpu,
             0,
