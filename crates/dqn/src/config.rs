@@ -53,9 +53,10 @@ pub struct DqnConfig {
     /// Let the online network pick the next action and the target network score it.
     pub double_dqn: bool,
     /// Dueling Q-network: the last hidden layer feeds a value stream V(s) and an advantage
-    /// stream A(s, a), combined as Q(s, a) = V(s) + A(s, a) − mean over actions of A(s, ·),
-    /// for one more parameter per unit of the last hidden layer, plus one. The students stay
-    /// plain MLPs and learn the combined Q-values.
+    /// stream A(s, a), combined as Q(s, a) = V(s) + A(s, a) − mean over actions of A(s, ·).
+    /// It adds one parameter per unit of the last hidden layer, plus one; checkpoints store
+    /// the streams as `value.*` and `advantage.*`. Students stay plain MLPs and learn the
+    /// combined Q-values.
     pub dueling: bool,
     /// Environment steps between two greedy evaluations (0: never evaluate while training).
     pub eval_interval: u64,

@@ -52,8 +52,10 @@ impl Layer {
 ///
 /// A dueling head is stored as one layer of `n_actions + 1` rows — the value row first, then
 /// the advantage rows — so that both streams run in the same blocked loop. Its outputs are
-/// then combined as libtorch does: the advantages summed in action order and divided by
-/// `n_actions` to give their mean, and each score computed as `(v + a) − mean`.
+/// then combined in libtorch's order of operations, each score being `(v + a) − mean` with
+/// `mean` the advantages' sum divided by `n_actions`; the sum runs in action order, which is
+/// libtorch's for up to three actions (beyond, it may pair terms otherwise and differ in the
+/// last bits, like the layers themselves).
 ///
 /// libtorch sums in other orders (blocked matrix products, a different kernel for one row
 /// than for a batch), so scores can differ from `retort_core::MlpPolicy`'s in their last bits;
@@ -431,8 +433,8 @@ impl Mlp {
 }
 
 /// Q(s, a) = V(s) + A(s, a) − mean over actions of A(s, ·), from `head` = `[V, A(s, 0), …]`,
-/// in libtorch's order of operations: `(v + a) − mean`, the mean being the advantages summed
-/// in action order, then divided by their number.
+/// as `(v + a) − mean`, the mean being the advantages summed in action order, then divided by
+/// their number (see [`Mlp`], "Layout and numerics").
 fn combine_dueling(head: &[f32], out: &mut [f32]) {
     let (value, advantages) = (head[0], &head[1..]);
     let mean = advantages.iter().sum::<f32>() / advantages.len() as f32;

@@ -91,7 +91,7 @@ fn compare(name: &str, spec: MlpSpec, states: &[f32], seed: u64) -> usize {
         .map(|a| tch_actions.iter().filter(|&&b| b == a).count())
         .collect();
     println!(
-        "{name:>22}: {n} states, actions per index {split:?}, near-ties {near_ties}, \
+        "{name:>26}: {n} states, actions per index {split:?}, near-ties {near_ties}, \
          differing {differ_at_near_tie}, max |Δscore| {max_abs:.2e}"
     );
     // Every action occurs, so agreement is not agreement on a constant.
