@@ -223,20 +223,21 @@ impl Mlp {
         for (i, ((weight, bias), (inputs, outputs))) in
             layers.iter().zip(spec.layer_shapes()).enumerate()
         {
-            let name = &names[2 * i].0;
+            let (weight_name, bias_name) = (&names[2 * i].0, &names[2 * i + 1].0);
             // The slice exists, so its length is known to fit; a product that overflows cannot
             // equal it.
             if inputs.checked_mul(outputs) != Some(weight.len()) {
                 return Err(RuntimeError::Parts(format!(
-                    "layer {i}'s weight (`{name}`) has {} values, but [{outputs}, {inputs}] needs {}",
+                    "layer {i}'s weight (`{weight_name}`) has {} values, but [{outputs}, \
+                     {inputs}] needs {}",
                     weight.len(),
                     inputs as u128 * outputs as u128
                 )));
             }
             if bias.len() != outputs {
                 return Err(RuntimeError::Parts(format!(
-                    "layer {i}'s bias (`{}`) has {} values, but [{outputs}] needs {outputs}",
-                    names[2 * i + 1].0,
+                    "layer {i}'s bias (`{bias_name}`) has {} values, but [{outputs}] needs \
+                     {outputs}",
                     bias.len()
                 )));
             }
