@@ -439,10 +439,10 @@ fn eval(checkpoint: &Path, episodes: u32, seed: u64, device: &str) -> Result<()>
     let stats = retort_core::evaluate(&policy, &card.env, &config)?;
     let s = stats.summary;
     println!(
-        "{} {} {:?} ({} params) on {}: return {:.2} ± {:.2} (95 % CI), std {:.2}, {} episodes",
+        "{} {} {} ({} params) on {}: return {:.2} ± {:.2} (95 % CI), std {:.2}, {} episodes",
         card.role,
         checkpoint.display(),
-        card.mlp.hidden,
+        architecture(&card.mlp),
         card.params,
         card.env.id,
         s.mean,
@@ -485,9 +485,9 @@ fn export(checkpoint: &Path, out: &Path) -> Result<()> {
     let micros = start.elapsed().as_secs_f64() * 1e6 / n as f64;
     std::hint::black_box(checksum);
     println!(
-        "exported {} {:?} ({} params, {}) to {}: {micros:.3} µs per action without libtorch",
+        "exported {} {} ({} params, {}) to {}: {micros:.3} µs per action without libtorch",
         card.role,
-        card.mlp.hidden,
+        architecture(&card.mlp),
         card.params,
         card.env.id,
         out.display()
@@ -497,6 +497,12 @@ fn export(checkpoint: &Path, out: &Path) -> Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// The hidden widths, followed by `dueling` for a dueling head: `[128, 128] dueling`.
+fn architecture(mlp: &retort_runtime::MlpSpec) -> String {
+    let head = if mlp.dueling { " dueling" } else { "" };
+    format!("{:?}{head}", mlp.hidden)
 }
 
 /// The current UTC time as `YYYYMMDD-HHMMSS`, for run directory names.

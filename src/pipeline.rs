@@ -254,9 +254,11 @@ fn train_teacher(
         "learning_rate".into(),
         HParam::Number(experiment.teacher.learning_rate),
     ));
+    hparams.push(("dueling".into(), HParam::Bool(card.mlp.dueling)));
     writer.add_hparams(&hparams, &HPARAM_METRICS)?;
     let summary = TeacherSummary {
         hidden: card.mlp.hidden.clone(),
+        dueling: card.mlp.dueling,
         params,
         return_mean: stats.summary.mean,
         return_std: stats.summary.std,
@@ -379,6 +381,7 @@ fn load_teacher(
     save_checkpoint(&dir.join("teacher"), &card, &policy)?;
     let summary = TeacherSummary {
         hidden: card.mlp.hidden.clone(),
+        dueling: card.mlp.dueling,
         params: card.params,
         return_mean: stats.summary.mean,
         return_std: stats.summary.std,
@@ -567,9 +570,15 @@ fn common_hparams(experiment: &Experiment, role: &str, card: &ModelCard) -> Vec<
 
 fn teacher_text(t: &TeacherSummary) -> String {
     format!(
-        "teacher {:?}: {} params, return {:.2} ± {:.2} (95 % CI) over {} episodes, \
+        "teacher {}: {} params, return {:.2} ± {:.2} (95 % CI) over {} episodes, \
          {} env steps, {:.1} s",
-        t.hidden, t.params, t.return_mean, t.return_ci95, t.episodes, t.env_steps, t.train_seconds
+        t.architecture(),
+        t.params,
+        t.return_mean,
+        t.return_ci95,
+        t.episodes,
+        t.env_steps,
+        t.train_seconds
     )
 }
 

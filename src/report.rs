@@ -43,7 +43,11 @@ pub struct RunSummary {
 pub struct TeacherSummary {
     /// Hidden widths of the Q-network.
     pub hidden: Vec<usize>,
-    /// Trainable parameters.
+    /// Whether the Q-network ends in a dueling head (value and advantage streams) rather than
+    /// one output layer; absent, in summaries written before the option existed, means false.
+    #[serde(default)]
+    pub dueling: bool,
+    /// Trainable parameters (a dueling head's included).
     pub params: usize,
     /// Mean greedy return over the final evaluation episodes.
     pub return_mean: f64,
@@ -61,6 +65,14 @@ pub struct TeacherSummary {
     pub solved_at_env_step: Option<u64>,
     /// Seconds of training (periodic evaluations included).
     pub train_seconds: f64,
+}
+
+impl TeacherSummary {
+    /// The hidden widths, followed by `dueling` for a dueling head: `[128, 128] dueling`.
+    pub fn architecture(&self) -> String {
+        let head = if self.dueling { " dueling" } else { "" };
+        format!("{:?}{head}", self.hidden)
+    }
 }
 
 /// One student's line of the summary.
@@ -115,8 +127,8 @@ impl RunSummary {
         out += "|---|---|---|---|---|---|---|---|---|---|\n";
         let t = &self.teacher;
         out += &format!(
-            "| teacher | {:?} | {} | 1.0× | {:.2} ± {:.2} | {:.2} | {} | — | {:.2} | — |\n",
-            t.hidden,
+            "| teacher | {} | {} | 1.0× | {:.2} ± {:.2} | {:.2} | {} | — | {:.2} | — |\n",
+            t.architecture(),
             t.params,
             t.return_mean,
             t.return_ci95,

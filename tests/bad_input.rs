@@ -238,6 +238,11 @@ fn values_of_the_wrong_type_are_named() {
             format!("{CARTPOLE}[teacher]\ndouble_dqn = \"yes\"\n"),
             ["double_dqn = \"yes\"", "bool"],
         ),
+        (
+            "dueling-as-number",
+            format!("{CARTPOLE}[teacher]\ndueling = 1\n"),
+            ["dueling = 1", "bool"],
+        ),
     ];
     for (case, text, needles) in cases {
         bad_experiment(case, &text, &needles);
@@ -714,6 +719,17 @@ fn broken_checkpoints() -> Vec<Broken> {
                 })
             },
             &["model.safetensors", "but model.json's architecture needs"],
+        ),
+        breakage(
+            "ckpt-dueling-card-plain-weights",
+            |c| {
+                edit_card(c, |card| {
+                    card["mlp"]["dueling"] = true.into();
+                    // 4·8 + 8, value 8 + 1, advantage 8·2 + 2.
+                    card["params"] = 67.into();
+                })
+            },
+            &["model.safetensors", "model.json says", "dueling head"],
         ),
         breakage(
             "ckpt-no-weights",

@@ -208,3 +208,120 @@ fn same_seed_same_numbers_and_another_seed_other_numbers() {
         assert_ne!(a.2[tag], c.2[tag], "{tag} is the same for seeds 0 and 1");
     }
 }
+
+/// A small run with a dueling teacher, written beside the run directory.
+const DUELING_EXPERIMENT: &str = r#"name = "ci-dueling"
+seed = 0
+
+[env]
+id = "CartPole-v1"
+
+[teacher]
+hidden = [32, 32]
+dueling = true
+total_steps = 3000
+learning_starts = 500
+eval_interval = 1500
+eval_episodes = 5
+
+[eval]
+episodes = 10
+
+[distill]
+states = 1000
+steps = 100
+
+[[students]]
+name = "h8"
+hidden = [8]
+"#;
+
+#[test]
+fn a_dueling_teacher_goes_through_run_eval_export_and_distill() {
+    let base = scratch("dueling");
+    let experiment = base.join("dueling.toml");
+    std::fs::write(&experiment, DUELING_EXPERIMENT).unwrap();
+    let experiment = experiment.to_str().unwrap();
+    let dir = base.join("run");
+    let out = retort(&["run", experiment, "--out", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The teacher's card says dueling and counts the head; the student's card is plain.
+    let read = |path: &std::path::Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let teacher_card = read(&dir.join("teacher/model.json"));
+    assert_eq!(teacher_card["mlp"]["dueling"], true);
+    // Trunk 4·32 + 32 + 32·32 + 32, value 32 + 1, advantage 32·2 + 2.
+    let teacher_params = 160 + 1056 + 33 + 66;
+    assert_eq!(teacher_card["params"], teacher_params);
+    let student_card = read(&dir.join("students/h8/model.json"));
+    assert_eq!(student_card["mlp"].get("dueling"), None);
+    let summary = read(&dir.join("summary.json"));
+    assert_eq!(summary["teacher"]["dueling"], true);
+    assert_eq!(summary["teacher"]["params"], teacher_params);
+    let student = &summary["students"][0];
+    assert_eq!(student["params"], 4 * 8 + 8 + 8 * 2 + 2);
+    let compression = student["compression"].as_f64().unwrap();
+    assert!((compression - f64::from(teacher_params) / 58.0).abs() < 1e-9);
+    let markdown = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(
+        markdown.contains("| teacher | [32, 32] dueling |"),
+        "{markdown}"
+    );
+
+    // `retort eval` and `retort export` take the dueling teacher.
+    let teacher_dir = dir.join("teacher");
+    let eval = retort(&["eval", teacher_dir.to_str().unwrap(), "--episodes", "3"]);
+    let eval_out = String::from_utf8_lossy(&eval.stdout);
+    assert!(
+        eval.status.success() && eval_out.contains("[32, 32] dueling"),
+        "{eval_out}"
+    );
+    let exported = base.join("exported");
+    let export = retort(&[
+        "export",
+        teacher_dir.to_str().unwrap(),
+        "--out",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let runtime = retort_runtime::Mlp::load(&exported).unwrap();
+    assert!(runtime.spec().dueling);
+    assert_eq!(runtime.params(), teacher_params as usize);
+
+    // `retort distill` loads the dueling teacher back: on the same evaluation seeds it
+    // scores exactly what it scored in the run.
+    let again = base.join("distilled");
+    let distill = retort(&[
+        "distill",
+        experiment,
+        "--teacher",
+        teacher_dir.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(
+        distill.status.success(),
+        "{}",
+        String::from_utf8_lossy(&distill.stderr)
+    );
+    let summary_again = read(&again.join("summary.json"));
+    assert_eq!(summary_again["teacher"]["dueling"], true);
+    assert_eq!(
+        summary_again["teacher"]["return_mean"],
+        summary["teacher"]["return_mean"]
+    );
+    assert_eq!(
+        summary_again["students"][0]["return_mean"],
+        summary["students"][0]["return_mean"]
+    );
+}

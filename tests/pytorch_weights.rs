@@ -1,5 +1,5 @@
 //! A saved policy loads into PyTorch (`safetensors` + `torch.nn.Linear`) by name and picks the
-//! same actions there as in retort.
+//! same actions there as in retort: plain students and dueling teachers alike.
 
 mod common;
 
@@ -16,15 +16,24 @@ fn pytorch_rebuilds_the_mlp_from_the_safetensors_and_agrees_on_every_action() {
     // One Python process for every policy: importing torch is the slow part.
     let mut cases = Vec::new();
     let mut args = Vec::new();
-    for (k, hidden) in [vec![], vec![16], vec![64, 32]].into_iter().enumerate() {
+    let shapes = [
+        (vec![], false),
+        (vec![16], false),
+        (vec![64, 32], false),
+        (vec![], true),
+        (vec![64, 32], true),
+    ];
+    for (k, (hidden, dueling)) in shapes.into_iter().enumerate() {
         let spec = MlpSpec {
             obs_dim: 4,
             n_actions: 2,
             hidden,
+            dueling,
         };
         let policy = MlpPolicy::new(spec.clone(), tch::Device::Cpu, 40 + k as u64);
         let checkpoint = dir.join(format!("policy-{k}"));
-        let card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
+        let role = if dueling { "teacher" } else { "student" };
+        let card = ModelCard::new(role, EnvSpec::new("CartPole-v1"), spec);
         save_checkpoint(&checkpoint, &card, &policy).unwrap();
 
         let mut rng = ChaCha8Rng::seed_from_u64(k as u64);

@@ -128,6 +128,7 @@ mod tests {
             obs_dim: 4,
             n_actions: 2,
             hidden: vec![7, 3],
+            dueling: false,
         };
         let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 9);
         let card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
@@ -158,6 +159,7 @@ mod tests {
             obs_dim: 4,
             n_actions: 2,
             hidden: vec![8],
+            dueling: false,
         };
         let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
         let mut card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
@@ -182,6 +184,7 @@ mod tests {
             obs_dim: 4,
             n_actions: 2,
             hidden: vec![8],
+            dueling: false,
         };
         let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
         let card = ModelCard::new("student", EnvSpec::new("CartPole-v1"), spec);
@@ -198,5 +201,88 @@ mod tests {
             "{message}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_dueling_checkpoint_round_trips_bit_for_bit() {
+        let dir = temp_dir("dueling");
+        let spec = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![7, 3],
+            dueling: true,
+        };
+        let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 12);
+        let card = ModelCard::new("teacher", EnvSpec::new("CartPole-v1"), spec);
+        assert_eq!(
+            card.params,
+            (4 * 7 + 7) + (7 * 3 + 3) + (3 + 1) + (3 * 2 + 2)
+        );
+        save_checkpoint(&dir, &card, &policy).unwrap();
+        let json = std::fs::read_to_string(dir.join("model.json")).unwrap();
+        assert!(json.contains("\"dueling\": true"), "{json}");
+
+        let (loaded_card, loaded) = load_checkpoint(&dir, Device::Cpu).unwrap();
+        assert_eq!(loaded_card, card);
+        assert!(loaded.spec().dueling);
+        let obs = [
+            0.3f32, -1.0, 0.02, 0.5, -0.1, 0.2, 0.0, 1.5, 2.0, -2.0, 0.7, 0.1,
+        ];
+        let (before, after) = (policy.scores(&obs), loaded.scores(&obs));
+        let bits = |t: &Tensor| -> Vec<u32> {
+            Vec::<f32>::try_from(t.view([-1]))
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&before), bits(&after));
+        // The runtime reads the same checkpoint into the same network.
+        let runtime = retort_runtime::Mlp::load(&dir).unwrap();
+        assert_eq!(runtime.params(), card.params);
+        assert!(runtime.spec().dueling);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Saves a 4 → [8] → 2 network (`dueling` or not) and rewrites its card to say the other.
+    fn flipped_card(name: &str, dueling: bool) -> (PathBuf, String) {
+        let dir = temp_dir(name);
+        let spec = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![8],
+            dueling,
+        };
+        let policy = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
+        let mut card = ModelCard::new("teacher", EnvSpec::new("CartPole-v1"), spec);
+        save_checkpoint(&dir, &card, &policy).unwrap();
+        card.mlp.dueling = !dueling;
+        card.params = card.mlp.params();
+        std::fs::write(
+            dir.join("model.json"),
+            serde_json::to_string(&card).unwrap(),
+        )
+        .unwrap();
+        let message = load_checkpoint(&dir, Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        (dir, message)
+    }
+
+    #[test]
+    fn a_card_that_contradicts_the_head_is_refused_naming_the_file() {
+        let (dir, message) = flipped_card("plain-weights-dueling-card", false);
+        let file = dir.join("model.safetensors").display().to_string();
+        assert!(message.contains(&file), "{message}");
+        assert!(message.contains("dueling head"), "{message}");
+        assert!(message.contains("`layers.1.weight`"), "{message}");
+
+        let (dir, message) = flipped_card("dueling-weights-plain-card", true);
+        let file = dir.join("model.safetensors").display().to_string();
+        assert!(message.contains(&file), "{message}");
+        assert!(message.contains("holds a dueling head"), "{message}");
+        assert!(message.contains("plain MLP"), "{message}");
     }
 }

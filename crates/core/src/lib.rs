@@ -10,7 +10,7 @@
 //! use retort_core::{evaluate, EvalConfig, MlpPolicy, MlpSpec};
 //! use retort_envs::EnvSpec;
 //!
-//! let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![8] };
+//! let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![8], dueling: false };
 //! let policy = MlpPolicy::new(spec, tch::Device::Cpu, 0);
 //! assert_eq!(policy.spec().params(), 4 * 8 + 8 + 8 * 2 + 2);
 //! let config = EvalConfig { episodes: 3, seed: 7 };

@@ -135,6 +135,7 @@ mod tests {
             obs_dim: 4,
             n_actions: 2,
             hidden: vec![16],
+            dueling: false,
         };
         let teacher = MlpPolicy::new(spec, tch::Device::Cpu, 5);
         let config = DistillConfig {
@@ -164,6 +165,48 @@ mod tests {
                     (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
                     "state {i}: {fresh:?} vs {stored:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_dueling_teacher_labels_states_with_its_combined_q_values() {
+        let spec = MlpSpec {
+            obs_dim: 4,
+            n_actions: 2,
+            hidden: vec![16],
+            dueling: true,
+        };
+        let teacher = MlpPolicy::new(spec, tch::Device::Cpu, 6);
+        let config = DistillConfig {
+            states: 300,
+            collect_envs: 4,
+            ..DistillConfig::default()
+        };
+        let buffer =
+            collect_from_teacher(&teacher, &EnvSpec::new("CartPole-v1"), &config, 2).unwrap();
+        // V + A − mean A, computed here from the teacher's own tensors.
+        let vars = teacher.var_store().variables();
+        let linear = |x: &tch::Tensor, name: &str| {
+            x.linear(
+                &vars[&format!("{name}.weight")],
+                Some(&vars[&format!("{name}.bias")]),
+            )
+        };
+        let obs = tch::Tensor::from_slice(buffer.all_obs()).view([300, 4]);
+        let q = tch::no_grad(|| {
+            let h = linear(&obs, "layers.0").relu();
+            let advantage = linear(&h, "advantage");
+            linear(&h, "value") + &advantage - advantage.mean_dim(1, true, tch::Kind::Float)
+        });
+        let expected = Vec::<f32>::try_from(q.view([-1])).unwrap();
+        for (i, (want, got)) in expected
+            .chunks_exact(2)
+            .zip(buffer.all_teacher_q().chunks_exact(2))
+            .enumerate()
+        {
+            for (a, b) in want.iter().zip(got) {
+                assert!((a - b).abs() <= 1e-5, "state {i}: {got:?} vs {want:?}");
             }
         }
     }

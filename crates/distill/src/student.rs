@@ -53,6 +53,7 @@ impl<'a> Fitter<'a> {
             obs_dim,
             n_actions,
             hidden: hidden.to_vec(),
+            dueling: false,
         };
         let policy = MlpPolicy::new(spec, device, derive(seed, Stream::Init, 100 + index));
         let optimizer = Optimizer::adam(policy.var_store(), AdamConfig::new(config.learning_rate))?;
@@ -299,6 +300,7 @@ mod tests {
             obs_dim: 4,
             n_actions: 2,
             hidden: vec![8],
+            dueling: false,
         };
         let teacher = MlpPolicy::new(spec, Device::Cpu, 1);
         let config = DistillConfig {

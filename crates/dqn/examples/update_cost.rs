@@ -51,6 +51,7 @@ fn time_updates(hidden: &[usize], fused: bool) -> [f64; 5] {
         obs_dim: 4,
         n_actions: 2,
         hidden: hidden.to_vec(),
+        dueling: false,
     };
     let online = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
     let target = MlpPolicy::new(spec, Device::Cpu, 1);

@@ -81,6 +81,12 @@ pub struct DqnConfig {
     /// Prioritized replay: ε added to every |δ|, so that a transition whose TD error is 0 can
     /// still be replayed; small enough to leave other priorities unchanged. Positive.
     pub priority_epsilon: f64,
+    /// Dueling Q-network: the last hidden layer feeds a value stream V(s) and an advantage
+    /// stream A(s, a), combined as Q(s, a) = V(s) + A(s, a) − mean over actions of A(s, ·).
+    /// It adds one parameter per unit of the last hidden layer, plus one; checkpoints store
+    /// the streams as `value.*` and `advantage.*`. Students stay plain MLPs and learn the
+    /// combined Q-values.
+    pub dueling: bool,
     /// Environment steps between two greedy evaluations (0: never evaluate while training).
     pub eval_interval: u64,
     /// Episodes per greedy evaluation during training.
@@ -125,6 +131,7 @@ impl Default for DqnConfig {
             priority_alpha: 0.6,
             priority_beta_start: 0.4,
             priority_epsilon: 1e-6,
+            dueling: false,
             eval_interval: 1_000,
             eval_episodes: 100,
             target_return: None,

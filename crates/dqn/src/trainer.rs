@@ -338,6 +338,7 @@ impl<'a> Learner<'a> {
             obs_dim,
             n_actions,
             hidden: config.hidden.clone(),
+            dueling: config.dueling,
         };
         let online = MlpPolicy::new(mlp.clone(), device, derive(seed, Stream::Init, 0));
         let mut target = MlpPolicy::new(mlp, device, derive(seed, Stream::Init, 1));
@@ -609,6 +610,7 @@ mod tests {
                 obs_dim: 2,
                 n_actions: 2,
                 hidden: vec![3],
+                dueling: false,
             },
             Device::Cpu,
             0,
@@ -692,5 +694,85 @@ mod tests {
         let online = filled(-3.5);
         update_target(&mut target, &online, 1.0).unwrap();
         assert!(all_values(&target).iter().all(|&v| v == -3.5));
+    }
+
+    /// A tiny budget: a few rounds of gradient steps on CartPole, no evaluation.
+    fn tiny(dueling: bool) -> DqnConfig {
+        DqnConfig {
+            hidden: vec![8],
+            dueling,
+            total_steps: 400,
+            learning_starts: 100,
+            train_freq: 50,
+            gradient_steps: 4,
+            batch_size: 16,
+            buffer_size: 1_000,
+            target_update_interval: 4,
+            eval_interval: 0,
+            ..DqnConfig::default()
+        }
+    }
+
+    fn train_tiny(config: &DqnConfig, seed: u64) -> TrainOutcome {
+        let spec = EnvSpec::new("CartPole-v1");
+        train(
+            config,
+            &spec,
+            Device::Cpu,
+            seed,
+            &mut retort_core::NoObserver,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_dueling_teacher_trains_reproducibly_with_its_own_streams() {
+        let a = train_tiny(&tiny(true), 3);
+        assert!(a.policy.spec().dueling);
+        assert_eq!(a.gradient_steps, 7 * 4);
+        let vars = a.policy.var_store().variables();
+        assert_eq!(vars["value.weight"].size(), [1, 8]);
+        assert_eq!(vars["advantage.weight"].size(), [2, 8]);
+        assert!(!vars.contains_key("layers.1.weight"));
+        // The same seed gives the same weights, bit for bit.
+        let b = train_tiny(&tiny(true), 3);
+        let other = b.policy.var_store().variables();
+        for (name, tensor) in &vars {
+            assert!(tensor.equal(&other[name]), "{name} differs between runs");
+        }
+        // The plain teacher of the same seed is untouched by the option.
+        let plain = train_tiny(&tiny(false), 3);
+        assert!(!plain.policy.spec().dueling);
+        assert!(plain
+            .policy
+            .var_store()
+            .variables()
+            .contains_key("layers.1.weight"));
+    }
+
+    #[test]
+    fn polyak_blends_the_dueling_streams_too() {
+        let spec = MlpSpec {
+            obs_dim: 2,
+            n_actions: 3,
+            hidden: vec![4],
+            dueling: true,
+        };
+        let mut target = MlpPolicy::new(spec.clone(), Device::Cpu, 0);
+        let online = MlpPolicy::new(spec, Device::Cpu, 1);
+        tch::no_grad(|| {
+            for (_, mut t) in target.var_store().variables() {
+                let _ = t.fill_(0.0);
+            }
+            for (_, mut t) in online.var_store().variables() {
+                let _ = t.fill_(1.0);
+            }
+        });
+        update_target(&mut target, &online, 0.25).unwrap();
+        let vars = target.var_store().variables();
+        for name in ["value.weight", "advantage.bias", "layers.0.weight"] {
+            let values = Vec::<f32>::try_from(vars[name].view([-1])).unwrap();
+            assert!(values.iter().all(|&v| v == 0.25), "{name}: {values:?}");
+        }
     }
 }

@@ -105,7 +105,7 @@ fn many_pieces_with_double_dqn_polyak_and_four_copies_equal_one_straight_run() {
 }
 
 #[test]
-fn pieces_with_prioritized_replay_and_n_step_returns_equal_one_straight_run() {
+fn pieces_with_prioritized_replay_n_step_returns_and_dueling_heads_equal_one_straight_run() {
     // The sum tree, the largest priority, the n-step windows of every copy (stops land
     // mid-window) and a buffer that has wrapped around all survive the checkpoints.
     let config = DqnConfig {
@@ -113,6 +113,7 @@ fn pieces_with_prioritized_replay_and_n_step_returns_equal_one_straight_run() {
         n_step: 3,
         prioritized_replay: true,
         buffer_size: 2_000,
+        dueling: true,
         ..short_config()
     };
     assert_pieces_match_straight(&config, &[999, 3_000, 4_002], "per-nstep");

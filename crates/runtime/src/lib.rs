@@ -6,7 +6,9 @@
 //! Training (`retort-dqn`, `retort-distill`) saves every teacher and student as a directory
 //! holding `model.safetensors` (F32 tensors `layers.{i}.weight`, `[out, in]`, and
 //! `layers.{i}.bias`, `[out]`) and `model.json` (a [`ModelCard`]: format, role, environment,
-//! architecture). [`Mlp::load`] reads such a directory, checks every tensor's name, dtype and
+//! architecture). A teacher trained with a dueling head has `layers.{i}.*` only for its hidden
+//! layers, then `value.*` and `advantage.*` (see [`MlpSpec`]); its scores are the combined
+//! Q-values. [`Mlp::load`] reads such a directory, checks every tensor's name, dtype and
 //! shape against the card, and returns a network that acts with [`Mlp::act`] (greedy action,
 //! the first of equal scores) or [`Mlp::scores`] (every action's score).
 //!
@@ -37,7 +39,7 @@
 //! use retort_envs::{make, EnvSpec};
 //! use retort_runtime::{Mlp, MlpSpec};
 //!
-//! let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![] };
+//! let spec = MlpSpec { obs_dim: 4, n_actions: 2, hidden: vec![], dueling: false };
 //! // Score of "push left" = −(pole angle + angular velocity), of "push right" = +(the same).
 //! let weight = [0.0, 0.0, -1.0, -1.0, 0.0, 0.0, 1.0, 1.0];
 //! let policy = Mlp::from_parts(spec, &[(&weight, &[0.0, 0.0])])?;

@@ -35,8 +35,9 @@ impl Layer {
     }
 }
 
-/// A multi-layer perceptron ready to act: ReLU between layers, none after the last, greedy
-/// action = the first of the highest scores.
+/// A multi-layer perceptron ready to act: ReLU after every hidden layer, none after the
+/// output, greedy action = the first of the highest scores. The output is one layer, or a
+/// dueling head (see [`MlpSpec`]): Q(s, a) = V(s) + A(s, a) − mean over actions of A(s, ·).
 ///
 /// # Layout and numerics
 ///
@@ -48,6 +49,13 @@ impl Layer {
 /// instead of one long chain of dependent additions. The grouping changes no row's order of
 /// summation, only how many rows run at once; the last group is padded with zero rows, whose
 /// results are never read. All layers, weights then (padded) bias, share one buffer.
+///
+/// A dueling head is stored as one layer of `n_actions + 1` rows — the value row first, then
+/// the advantage rows — so that both streams run in the same blocked loop. Its outputs are
+/// then combined in libtorch's order of operations, each score being `(v + a) − mean` with
+/// `mean` the advantages' sum divided by `n_actions`; the sum runs in action order, which is
+/// libtorch's for up to three actions (beyond, it may pair terms otherwise and differ in the
+/// last bits, like the layers themselves).
 ///
 /// libtorch sums in other orders (blocked matrix products, a different kernel for one row
 /// than for a batch), so scores can differ from `retort_core::MlpPolicy`'s in their last bits;
@@ -68,9 +76,13 @@ pub struct Mlp {
     blocked: Vec<f32>,
     /// Number of real parameters (the padding excluded).
     params: usize,
-    /// Two ping-pong buffers of the widest hidden layer, then `n_actions` scores (for `act`).
+    /// Two ping-pong buffers of the widest hidden layer, then the dueling head's
+    /// `n_actions + 1` outputs (none for a plain network), then `n_actions` scores (for `act`).
     scratch: RefCell<Vec<f32>>,
     widest_hidden: usize,
+    /// Outputs of the last layer when they are not yet the scores: `n_actions + 1` for a
+    /// dueling head, 0 otherwise.
+    head_len: usize,
 }
 
 impl fmt::Debug for Mlp {
@@ -99,10 +111,12 @@ impl Mlp {
     /// with [`retort_envs::make`]).
     ///
     /// The card must have format [`crate::MODEL_FORMAT`], activation `relu`, positive widths
-    /// and the right parameter count. The weights file must hold exactly the tensors
-    /// `layers.{i}.weight` (F32, `[out, in]`) and `layers.{i}.bias` (F32, `[out]`) that the
-    /// card's architecture needs. Anything else is refused with a [`RuntimeError`] naming the
-    /// file and, where one is at fault, the tensor; nothing is half-loaded and nothing panics.
+    /// and the right parameter count. The weights file must hold exactly the F32 tensors that
+    /// the card's architecture needs ([`MlpSpec::tensors`]: `layers.{i}.weight` `[out, in]`
+    /// and `layers.{i}.bias` `[out]`, plus `value.*` and `advantage.*` for a dueling head).
+    /// Anything else is refused with a [`RuntimeError`] naming the file and, where one is at
+    /// fault, the tensor — a dueling card beside a plain network's weights, or the reverse,
+    /// with a message saying so; nothing is half-loaded and nothing panics.
     pub fn load_with_card(dir: &Path) -> Result<(ModelCard, Mlp), RuntimeError> {
         if !dir.is_dir() {
             let what = if dir.exists() {
@@ -136,10 +150,13 @@ impl Mlp {
         let tensors = SafeTensors::deserialize(&bytes)
             .map_err(|e| fail(format!("not a readable safetensors file: {e}")))?;
 
-        let shapes = tensor_shapes(&card.mlp);
+        let shapes = card.mlp.tensors();
         // Sorted, so that the message names the same tensor every time.
         let mut names = tensors.names();
         names.sort_unstable();
+        if let Some(problem) = head_mismatch(&card.mlp, &names) {
+            return Err(fail(problem));
+        }
         if let Some(name) = names.iter().find(|n| !shapes.iter().any(|(s, _)| s == *n)) {
             return Err(fail(format!(
                 "unexpected tensor `{name}`: model.json describes {:?}",
@@ -184,8 +201,10 @@ impl Mlp {
         Ok((card, mlp))
     }
 
-    /// Builds a network from its weights: `layers[i] = (weight, bias)`, the weight row-major
-    /// `[out][in]` (PyTorch's `nn.Linear` layout) and the bias `[out]`, input layer first.
+    /// Builds a network from its weights: `layers[i] = (weight, bias)` in the order of
+    /// [`MlpSpec::layer_shapes`] (input layer first; for a dueling head, the value stream then
+    /// the advantage stream last), each weight row-major `[out][in]` (PyTorch's `nn.Linear`
+    /// layout) and each bias `[out]`.
     ///
     /// Refuses widths of zero, a wrong number of layers and slices of the wrong length.
     pub fn from_parts(spec: MlpSpec, layers: &[(&[f32], &[f32])]) -> Result<Mlp, RuntimeError> {
@@ -199,22 +218,26 @@ impl Mlp {
                 spec.layers()
             )));
         }
-        let widths = spec.widths();
+        let names = spec.tensors();
         let mut params = Vec::new();
-        for (i, ((weight, bias), pair)) in layers.iter().zip(widths.windows(2)).enumerate() {
-            let (inputs, outputs) = (pair[0], pair[1]);
+        for (i, ((weight, bias), (inputs, outputs))) in
+            layers.iter().zip(spec.layer_shapes()).enumerate()
+        {
+            let (weight_name, bias_name) = (&names[2 * i].0, &names[2 * i + 1].0);
             // The slice exists, so its length is known to fit; a product that overflows cannot
             // equal it.
             if inputs.checked_mul(outputs) != Some(weight.len()) {
                 return Err(RuntimeError::Parts(format!(
-                    "layer {i}'s weight has {} values, but [{outputs}, {inputs}] needs {}",
+                    "layer {i}'s weight (`{weight_name}`) has {} values, but [{outputs}, \
+                     {inputs}] needs {}",
                     weight.len(),
                     inputs as u128 * outputs as u128
                 )));
             }
             if bias.len() != outputs {
                 return Err(RuntimeError::Parts(format!(
-                    "layer {i}'s bias has {} values, but [{outputs}] needs {outputs}",
+                    "layer {i}'s bias (`{bias_name}`) has {} values, but [{outputs}] needs \
+                     {outputs}",
                     bias.len()
                 )));
             }
@@ -224,23 +247,40 @@ impl Mlp {
         Ok(Mlp::assemble(spec, &params))
     }
 
-    /// Lays `params` (every layer's row-major weight then bias, input layer first, already
-    /// checked to fit `spec`) out in blocks and reserves the scratch space.
+    /// Lays `params` (every tensor of [`MlpSpec::tensors`], in its order, already checked to
+    /// fit `spec`) out in blocks and reserves the scratch space.
     fn assemble(spec: MlpSpec, params: &[f32]) -> Mlp {
-        let widths = spec.widths();
-        let mut layers = Vec::with_capacity(widths.len() - 1);
-        let mut blocked = Vec::new();
+        let shapes = spec.layer_shapes();
+        // The layers the forward pass runs, as (inputs, outputs, weight, bias); a dueling
+        // head's two streams become one layer, value row first.
+        let mut dense_layers: Vec<(usize, usize, Vec<f32>, Vec<f32>)> = Vec::new();
         let mut read = 0;
-        for pair in widths.windows(2) {
+        for &(inputs, outputs) in &shapes {
+            let weight = &params[read..read + inputs * outputs];
+            let bias = &params[read + weight.len()..][..outputs];
+            read += weight.len() + bias.len();
+            dense_layers.push((inputs, outputs, weight.to_vec(), bias.to_vec()));
+        }
+        debug_assert_eq!(read, params.len());
+        if spec.dueling {
+            let (_, n_actions, advantage, advantage_bias) = dense_layers
+                .pop()
+                .expect("a dueling spec has an advantage layer");
+            let head = dense_layers.last_mut().expect("and a value layer");
+            head.1 += n_actions;
+            head.2.extend(advantage);
+            head.3.extend(advantage_bias);
+        }
+
+        let mut layers = Vec::with_capacity(dense_layers.len());
+        let mut blocked = Vec::new();
+        for (inputs, outputs, weight, bias) in &dense_layers {
             let layer = Layer {
-                inputs: pair[0],
-                outputs: pair[1],
+                inputs: *inputs,
+                outputs: *outputs,
                 offset: blocked.len(),
             };
             let (weight_len, bias_len) = layer.lengths();
-            let weight = &params[read..read + layer.inputs * layer.outputs];
-            let bias = &params[read + weight.len()..][..layer.outputs];
-            read += weight.len() + bias.len();
             blocked.resize(layer.offset + weight_len + bias_len, 0.0);
             let (dst_weight, dst_bias) = blocked[layer.offset..].split_at_mut(weight_len);
             // Row j, input i goes to block j / LANES, position i · LANES + j % LANES.
@@ -253,9 +293,9 @@ impl Mlp {
             dst_bias[..layer.outputs].copy_from_slice(bias);
             layers.push(layer);
         }
-        debug_assert_eq!(read, params.len());
         let widest_hidden = spec.hidden.iter().copied().max().unwrap_or(0);
-        let scratch = RefCell::new(vec![0.0; 2 * widest_hidden + spec.n_actions]);
+        let head_len = if spec.dueling { spec.n_actions + 1 } else { 0 };
+        let scratch = RefCell::new(vec![0.0; 2 * widest_hidden + head_len + spec.n_actions]);
         Mlp {
             spec,
             layers,
@@ -263,6 +303,7 @@ impl Mlp {
             params: params.len(),
             scratch,
             widest_hidden,
+            head_len,
         }
     }
 
@@ -302,8 +343,8 @@ impl Mlp {
             self.spec.n_actions
         );
         let mut scratch = self.scratch.borrow_mut();
-        let hidden = &mut scratch[..2 * self.widest_hidden];
-        self.forward(obs, hidden, out);
+        let (hidden, head) = scratch.split_at_mut(2 * self.widest_hidden);
+        self.forward(obs, hidden, &mut head[..self.head_len], out);
     }
 
     /// The greedy action for one observation: the index of the highest score, the first one on
@@ -315,8 +356,9 @@ impl Mlp {
     pub fn act(&self, obs: &[f32]) -> usize {
         self.check_obs(obs);
         let mut scratch = self.scratch.borrow_mut();
-        let (hidden, scores) = scratch.split_at_mut(2 * self.widest_hidden);
-        self.forward(obs, hidden, scores);
+        let (hidden, rest) = scratch.split_at_mut(2 * self.widest_hidden);
+        let (head, scores) = rest.split_at_mut(self.head_len);
+        self.forward(obs, hidden, head, scores);
         argmax(scores)
     }
 
@@ -352,8 +394,9 @@ impl Mlp {
 
     /// Runs the layers: layer `k` writes into the first half of `hidden` when `k` is even and
     /// the second when odd, so each reads the buffer its predecessor wrote; the last writes
-    /// into `out`.
-    fn forward(&self, obs: &[f32], hidden: &mut [f32], out: &mut [f32]) {
+    /// into `out`, or, for a dueling network, into `head` (value, then advantages), which is
+    /// then combined into `out`.
+    fn forward(&self, obs: &[f32], hidden: &mut [f32], head: &mut [f32], out: &mut [f32]) {
         let (even, odd) = hidden.split_at_mut(self.widest_hidden);
         let last = self.layers.len() - 1;
         for (k, layer) in self.layers.iter().enumerate() {
@@ -366,7 +409,12 @@ impl Mlp {
                     _ if k % 2 == 1 => &even[..layer.inputs],
                     _ => &odd[..layer.inputs],
                 };
-                dense::<false>(weights, bias, input, out);
+                let output = if self.spec.dueling {
+                    &mut *head
+                } else {
+                    &mut *out
+                };
+                dense::<false>(weights, bias, input, output);
             } else if k % 2 == 0 {
                 let input = if k == 0 { obs } else { &odd[..layer.inputs] };
                 dense::<true>(weights, bias, input, &mut even[..layer.outputs]);
@@ -379,6 +427,20 @@ impl Mlp {
                 );
             }
         }
+        if self.spec.dueling {
+            combine_dueling(head, out);
+        }
+    }
+}
+
+/// Q(s, a) = V(s) + A(s, a) − mean over actions of A(s, ·), from `head` = `[V, A(s, 0), …]`,
+/// as `(v + a) − mean`, the mean being the advantages summed in action order, then divided by
+/// their number (see [`Mlp`], "Layout and numerics").
+fn combine_dueling(head: &[f32], out: &mut [f32]) {
+    let (value, advantages) = (head[0], &head[1..]);
+    let mean = advantages.iter().sum::<f32>() / advantages.len() as f32;
+    for (q, &a) in out.iter_mut().zip(advantages) {
+        *q = (value + a) - mean;
     }
 }
 
@@ -424,19 +486,31 @@ pub fn argmax(values: &[f32]) -> usize {
     best
 }
 
-/// Name and shape of every tensor `spec` needs, input layer first, weight before bias.
-fn tensor_shapes(spec: &MlpSpec) -> Vec<(String, Vec<usize>)> {
-    let widths = spec.widths();
-    widths
-        .windows(2)
-        .enumerate()
-        .flat_map(|(i, pair)| {
-            [
-                (format!("layers.{i}.weight"), vec![pair[1], pair[0]]),
-                (format!("layers.{i}.bias"), vec![pair[1]]),
-            ]
-        })
-        .collect()
+/// Why the tensors `names` of a weights file cannot be the head `spec` describes, when the
+/// card says dueling and the file holds a plain output layer or the reverse: a clearer
+/// message than the first unexpected tensor's name.
+fn head_mismatch(spec: &MlpSpec, names: &[&str]) -> Option<String> {
+    let file_dueling = names
+        .iter()
+        .any(|n| n.starts_with("value.") || n.starts_with("advantage."));
+    let output_layer = format!("layers.{}.weight", spec.hidden.len());
+    let file_plain = names.contains(&output_layer.as_str());
+    if spec.dueling && !file_dueling && file_plain {
+        Some(format!(
+            "model.json says the network has a dueling head (`value.*` and `advantage.*` \
+             tensors), but this file holds a plain output layer (`{output_layer}`) and no \
+             dueling head; the card and the weights belong to different networks"
+        ))
+    } else if !spec.dueling && file_dueling {
+        Some(
+            "this file holds a dueling head (`value.*` and `advantage.*` tensors), but \
+             model.json describes a plain MLP (no `\"dueling\": true` in its `mlp`); the card \
+             and the weights belong to different networks"
+                .into(),
+        )
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -454,23 +528,98 @@ mod tests {
 
     #[test]
     fn tensor_names_follow_the_pytorch_layout() {
-        let spec = MlpSpec {
+        let mut spec = MlpSpec {
             obs_dim: 3,
             n_actions: 2,
             hidden: vec![5],
+            dueling: false,
         };
-        let shapes = tensor_shapes(&spec);
         let expected = [
             ("layers.0.weight", vec![5, 3]),
             ("layers.0.bias", vec![5]),
             ("layers.1.weight", vec![2, 5]),
             ("layers.1.bias", vec![2]),
         ];
-        assert_eq!(shapes.len(), expected.len());
-        for ((name, shape), (want_name, want_shape)) in shapes.iter().zip(&expected) {
-            assert_eq!(name, want_name);
-            assert_eq!(shape, want_shape);
-        }
+        let named = |spec: &MlpSpec| -> Vec<(String, Vec<usize>)> { spec.tensors() };
+        let want = |list: &[(&str, Vec<usize>)]| -> Vec<(String, Vec<usize>)> {
+            list.iter()
+                .map(|(n, s)| (n.to_string(), s.clone()))
+                .collect()
+        };
+        assert_eq!(named(&spec), want(&expected));
+        spec.dueling = true;
+        let expected = [
+            ("layers.0.weight", vec![5, 3]),
+            ("layers.0.bias", vec![5]),
+            ("value.weight", vec![1, 5]),
+            ("value.bias", vec![1]),
+            ("advantage.weight", vec![2, 5]),
+            ("advantage.bias", vec![2]),
+        ];
+        assert_eq!(named(&spec), want(&expected));
+    }
+
+    #[test]
+    fn a_hand_built_dueling_head_centres_the_advantages() {
+        // The trunk copies the observation through a ReLU: obs [1, −4] → h = [1, 0].
+        // V = 2·1 + 5·0 = 2, A = [1·1 + 7·0, 3·1 − 1·0] = [1, 3], mean A = 2,
+        // Q = [2 + 1 − 2, 2 + 3 − 2] = [1, 3].
+        let spec = MlpSpec {
+            obs_dim: 2,
+            n_actions: 2,
+            hidden: vec![2],
+            dueling: true,
+        };
+        let layers: [(&[f32], &[f32]); 3] = [
+            (&[1.0, 0.0, 0.0, 1.0], &[0.0, 0.0]),
+            (&[2.0, 5.0], &[0.0]),
+            (&[1.0, 7.0, 3.0, -1.0], &[0.0, 0.0]),
+        ];
+        let mlp = Mlp::from_parts(spec, &layers).expect("the parts fit the spec");
+        assert_eq!(mlp.params(), 6 + 3 + 6);
+        let mut q = [0.0; 2];
+        mlp.scores(&[1.0, -4.0], &mut q);
+        assert_eq!(q, [1.0, 3.0]);
+        assert_eq!(mlp.act(&[1.0, -4.0]), 1);
+
+        // Three actions, biases only, no hidden layer: V = 0.5, A = [1, 2, 6], mean 3.
+        let spec = MlpSpec {
+            obs_dim: 1,
+            n_actions: 3,
+            hidden: vec![],
+            dueling: true,
+        };
+        let layers: [(&[f32], &[f32]); 2] =
+            [(&[0.0], &[0.5]), (&[0.0, 0.0, 0.0], &[1.0, 2.0, 6.0])];
+        let mlp = Mlp::from_parts(spec, &layers).expect("the parts fit the spec");
+        let mut q = [0.0; 3];
+        mlp.scores(&[9.0], &mut q);
+        assert_eq!(q, [-1.5, -0.5, 3.5]);
+        let mut actions = [0; 2];
+        mlp.act_batch(&[9.0, -9.0], &mut actions);
+        assert_eq!(actions, [2, 2]);
+    }
+
+    #[test]
+    fn a_dueling_spec_refuses_a_plain_network_s_parts() {
+        let spec = MlpSpec {
+            obs_dim: 2,
+            n_actions: 2,
+            hidden: vec![2],
+            dueling: true,
+        };
+        let plain: [(&[f32], &[f32]); 2] = [(&[0.0; 4], &[0.0; 2]), (&[0.0; 4], &[0.0; 2])];
+        let message = Mlp::from_parts(spec.clone(), &plain)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("2 layers given"), "{message}");
+        let wrong_value: [(&[f32], &[f32]); 3] = [
+            (&[0.0; 4], &[0.0; 2]),
+            (&[0.0; 4], &[0.0; 2]),
+            (&[0.0; 4], &[0.0; 2]),
+        ];
+        let message = Mlp::from_parts(spec, &wrong_value).unwrap_err().to_string();
+        assert!(message.contains("`value.weight`"), "{message}");
     }
 
     #[test]
@@ -481,6 +630,7 @@ mod tests {
             obs_dim: 2,
             n_actions: 1,
             hidden: vec![2, 2, 2],
+            dueling: false,
         };
         let eye = [1.0, 0.0, 0.0, 1.0];
         let zero = [0.0, 0.0];

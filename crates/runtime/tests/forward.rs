@@ -6,16 +6,16 @@ use rand_chacha::ChaCha8Rng;
 use retort_runtime::{argmax, Mlp, MlpSpec, RuntimeError};
 
 /// Random weights for `spec`, drawn like PyTorch's default initialisation
-/// (U(−1/√fan_in, 1/√fan_in)), as `(weight, bias)` per layer.
+/// (U(−1/√fan_in, 1/√fan_in)), as `(weight, bias)` per layer of `spec.layer_shapes()`.
 fn random_layers(spec: &MlpSpec, rng: &mut ChaCha8Rng) -> Vec<(Vec<f32>, Vec<f32>)> {
-    spec.widths()
-        .windows(2)
-        .map(|pair| {
-            let bound = 1.0 / (pair[0] as f32).sqrt();
+    spec.layer_shapes()
+        .into_iter()
+        .map(|(inputs, outputs)| {
+            let bound = 1.0 / (inputs as f32).sqrt();
             let mut draw = |n: usize| -> Vec<f32> {
                 (0..n).map(|_| rng.random_range(-bound..bound)).collect()
             };
-            (draw(pair[0] * pair[1]), draw(pair[1]))
+            (draw(inputs * outputs), draw(outputs))
         })
         .collect()
 }
@@ -31,46 +31,65 @@ fn build(spec: &MlpSpec, layers: &[(Vec<f32>, Vec<f32>)]) -> Mlp {
     }
 }
 
-/// The textbook forward pass in `f64`.
-fn reference(layers: &[(Vec<f32>, Vec<f32>)], obs: &[f32]) -> Vec<f64> {
+/// One layer in `f64`: `relu?(W · x + b)`.
+fn dense_f64((weight, bias): &(Vec<f32>, Vec<f32>), x: &[f64], relu: bool) -> Vec<f64> {
+    weight
+        .chunks_exact(x.len())
+        .zip(bias)
+        .map(|(row, &b)| {
+            let z = row
+                .iter()
+                .zip(x)
+                .map(|(&w, &v)| f64::from(w) * v)
+                .sum::<f64>()
+                + f64::from(b);
+            if relu {
+                z.max(0.0)
+            } else {
+                z
+            }
+        })
+        .collect()
+}
+
+/// The textbook forward pass in `f64`; a dueling head gives V + A − mean A.
+fn reference(spec: &MlpSpec, layers: &[(Vec<f32>, Vec<f32>)], obs: &[f32]) -> Vec<f64> {
+    let hidden = spec.hidden.len();
     let mut x: Vec<f64> = obs.iter().map(|&v| f64::from(v)).collect();
-    for (k, (weight, bias)) in layers.iter().enumerate() {
-        let mut y: Vec<f64> = weight
-            .chunks_exact(x.len())
-            .zip(bias)
-            .map(|(row, &b)| {
-                row.iter()
-                    .zip(&x)
-                    .map(|(&w, &v)| f64::from(w) * v)
-                    .sum::<f64>()
-                    + f64::from(b)
-            })
-            .collect();
-        if k + 1 < layers.len() {
-            y.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
-        x = y;
+    for layer in &layers[..hidden] {
+        x = dense_f64(layer, &x, true);
     }
-    x
+    if !spec.dueling {
+        return dense_f64(&layers[hidden], &x, false);
+    }
+    let value = dense_f64(&layers[hidden], &x, false)[0];
+    let advantages = dense_f64(&layers[hidden + 1], &x, false);
+    let mean = advantages.iter().sum::<f64>() / advantages.len() as f64;
+    advantages.iter().map(|a| value + a - mean).collect()
 }
 
 #[test]
 fn scores_and_actions_match_an_f64_reference_on_many_shapes() {
-    let shapes: [(usize, &[usize], usize); 7] = [
-        (4, &[], 2),
-        (4, &[4], 2),
-        (4, &[16], 2),
-        (4, &[64], 2),
-        (4, &[64, 64], 2),
-        (16, &[32, 8, 24], 4),
-        (6, &[5, 7, 3, 9], 3),
+    let shapes: [(usize, &[usize], usize, bool); 11] = [
+        (4, &[], 2, false),
+        (4, &[4], 2, false),
+        (4, &[16], 2, false),
+        (4, &[64], 2, false),
+        (4, &[64, 64], 2, false),
+        (16, &[32, 8, 24], 4, false),
+        (6, &[5, 7, 3, 9], 3, false),
+        (4, &[], 2, true),
+        (4, &[64, 64], 2, true),
+        (16, &[32, 8, 24], 4, true),
+        (6, &[5, 7, 3, 9], 3, true),
     ];
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    for (obs_dim, hidden, n_actions) in shapes {
+    for (obs_dim, hidden, n_actions, dueling) in shapes {
         let spec = MlpSpec {
             obs_dim,
             n_actions,
             hidden: hidden.to_vec(),
+            dueling,
         };
         let layers = random_layers(&spec, &mut rng);
         let mlp = build(&spec, &layers);
@@ -78,7 +97,7 @@ fn scores_and_actions_match_an_f64_reference_on_many_shapes() {
         let mut near_ties = 0;
         for _ in 0..2_000 {
             let obs: Vec<f32> = (0..obs_dim).map(|_| rng.random_range(-3.0..3.0)).collect();
-            let want = reference(&layers, &obs);
+            let want = reference(&spec, &layers, &obs);
             mlp.scores(&obs, &mut scores);
             for (got, want) in scores.iter().zip(&want) {
                 // f32 rounding of a few dozen terms of order one.
@@ -104,44 +123,61 @@ fn scores_and_actions_match_an_f64_reference_on_many_shapes() {
 }
 
 /// The textbook forward pass in `f32`, each row summed from the first input to the last and
-/// the bias added after — the order the runtime promises.
-fn textbook_f32(layers: &[(Vec<f32>, Vec<f32>)], obs: &[f32]) -> Vec<f32> {
-    let mut x = obs.to_vec();
-    for (k, (weight, bias)) in layers.iter().enumerate() {
+/// the bias added after — the order the runtime promises; a dueling head is combined as
+/// `(v + a) − (Σ a) / n_actions`, the advantages summed in action order.
+fn textbook_f32(spec: &MlpSpec, layers: &[(Vec<f32>, Vec<f32>)], obs: &[f32]) -> Vec<f32> {
+    let dense = |(weight, bias): &(Vec<f32>, Vec<f32>), x: &[f32], relu: bool| -> Vec<f32> {
         let mut y = Vec::with_capacity(bias.len());
         for (row, &b) in weight.chunks_exact(x.len()).zip(bias) {
             let mut dot = 0.0f32;
-            for (&w, &v) in row.iter().zip(&x) {
+            for (&w, &v) in row.iter().zip(x) {
                 dot += w * v;
             }
             let z = dot + b;
-            y.push(if k + 1 < layers.len() && z < 0.0 {
-                0.0
-            } else {
-                z
-            });
+            y.push(if relu && z < 0.0 { 0.0 } else { z });
         }
-        x = y;
+        y
+    };
+    let hidden = spec.hidden.len();
+    let mut x = obs.to_vec();
+    for layer in &layers[..hidden] {
+        x = dense(layer, &x, true);
     }
-    x
+    if !spec.dueling {
+        return dense(&layers[hidden], &x, false);
+    }
+    let value = dense(&layers[hidden], &x, false)[0];
+    let advantages = dense(&layers[hidden + 1], &x, false);
+    let mut sum = 0.0f32;
+    for &a in &advantages {
+        sum += a;
+    }
+    let mean = sum / advantages.len() as f32;
+    advantages.iter().map(|&a| (value + a) - mean).collect()
 }
 
 #[test]
 fn the_blocked_layout_sums_each_row_in_textbook_order_bit_for_bit() {
     // Widths below, at and around the block of eight rows, so that padding is exercised.
-    let shapes: [(usize, &[usize], usize); 5] = [
-        (4, &[1], 2),
-        (3, &[7, 8, 9], 5),
-        (13, &[16, 17], 8),
-        (5, &[33], 11),
-        (4, &[256, 256], 2),
+    // Dueling heads of 3, 8 and 12 rows (value + advantages) cover the same cases.
+    let shapes: [(usize, &[usize], usize, bool); 9] = [
+        (4, &[1], 2, false),
+        (3, &[7, 8, 9], 5, false),
+        (13, &[16, 17], 8, false),
+        (5, &[33], 11, false),
+        (4, &[256, 256], 2, false),
+        (4, &[1], 2, true),
+        (3, &[7, 8, 9], 7, true),
+        (13, &[16, 17], 11, true),
+        (4, &[128, 128], 2, true),
     ];
     let mut rng = ChaCha8Rng::seed_from_u64(17);
-    for (obs_dim, hidden, n_actions) in shapes {
+    for (obs_dim, hidden, n_actions, dueling) in shapes {
         let spec = MlpSpec {
             obs_dim,
             n_actions,
             hidden: hidden.to_vec(),
+            dueling,
         };
         let layers = random_layers(&spec, &mut rng);
         let mlp = build(&spec, &layers);
@@ -149,7 +185,7 @@ fn the_blocked_layout_sums_each_row_in_textbook_order_bit_for_bit() {
         for _ in 0..200 {
             let obs: Vec<f32> = (0..obs_dim).map(|_| rng.random_range(-3.0..3.0)).collect();
             mlp.scores(&obs, &mut scores);
-            let want = textbook_f32(&layers, &obs);
+            let want = textbook_f32(&spec, &layers, &obs);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(
                 bits(&scores),
@@ -166,6 +202,7 @@ fn act_is_the_first_argmax_of_scores_and_batches_agree() {
         obs_dim: 3,
         n_actions: 5,
         hidden: vec![6],
+        dueling: false,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let mlp = build(&spec, &random_layers(&spec, &mut rng));
@@ -190,6 +227,7 @@ fn exact_ties_go_to_the_first_action() {
         obs_dim: 2,
         n_actions: 3,
         hidden: vec![2],
+        dueling: false,
     };
     let first = [0.5, -1.0, 2.0, 0.25];
     let out = [1.0, 1.0, 1.0, 1.0, 0.0, -1.0];
@@ -209,6 +247,7 @@ fn clones_act_alike_and_independently() {
         obs_dim: 4,
         n_actions: 2,
         hidden: vec![16, 16],
+        dueling: false,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let mlp = build(&spec, &random_layers(&spec, &mut rng));
@@ -231,7 +270,8 @@ fn clones_act_alike_and_independently() {
     assert_eq!(here, from_thread);
     assert_eq!(
         format!("{mlp:?}"),
-        "Mlp { spec: MlpSpec { obs_dim: 4, n_actions: 2, hidden: [16, 16] }, params: 386, .. }"
+        "Mlp { spec: MlpSpec { obs_dim: 4, n_actions: 2, hidden: [16, 16], dueling: false }, \
+         params: 386, .. }"
     );
 }
 
@@ -241,6 +281,7 @@ fn from_parts_refuses_parts_that_do_not_fit() {
         obs_dim: 2,
         n_actions: 2,
         hidden: vec![3],
+        dueling: false,
     };
     let w0 = [0.0f32; 6];
     let w1 = [0.0f32; 6];
@@ -252,11 +293,14 @@ fn from_parts_refuses_parts_that_do_not_fit() {
     assert!(message.contains("1 layers given"), "{message}");
     let message = fail(spec.clone(), &[(&w0[..5], &[0.0; 3]), (&w1, &[0.0; 2])]);
     assert!(
-        message.contains("layer 0's weight has 5 values"),
+        message.contains("layer 0's weight (`layers.0.weight`) has 5 values"),
         "{message}"
     );
     let message = fail(spec.clone(), &[(&w0, &[0.0; 3]), (&w1, &[0.0; 3])]);
-    assert!(message.contains("layer 1's bias has 3 values"), "{message}");
+    assert!(
+        message.contains("layer 1's bias (`layers.1.bias`) has 3 values"),
+        "{message}"
+    );
     let zero = MlpSpec { obs_dim: 0, ..spec };
     let message = fail(zero, &[(&[], &[0.0; 3]), (&w1, &[0.0; 2])]);
     assert!(message.contains("positive"), "{message}");
@@ -269,6 +313,7 @@ fn a_short_observation_panics_with_a_message() {
         obs_dim: 4,
         n_actions: 2,
         hidden: vec![],
+        dueling: false,
     };
     let mlp = Mlp::from_parts(spec, &[(&[0.0; 8], &[0.0; 2])]).expect("the parts fit");
     mlp.act(&[0.0; 3]);
@@ -281,6 +326,7 @@ fn a_wrong_scores_buffer_panics_with_a_message() {
         obs_dim: 4,
         n_actions: 2,
         hidden: vec![5],
+        dueling: false,
     };
     let mlp = Mlp::from_parts(spec, &[(&[0.0; 20], &[0.0; 5]), (&[0.0; 10], &[0.0; 2])])
         .expect("the parts fit");

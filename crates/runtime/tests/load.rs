@@ -108,6 +108,8 @@ fn a_sound_checkpoint_loads_with_its_card_and_computes_by_hand() {
     let (card, mlp) = Mlp::load_with_card(&dir).expect("a sound checkpoint loads");
     assert_eq!(card.env.id, "CartPole-v1");
     assert_eq!(card.mlp.hidden, [3]);
+    // The card has no `dueling` field, as every card written before it existed: plain.
+    assert!(!card.mlp.dueling);
     assert_eq!(mlp.params(), 4 * 3 + 3 + 3 * 2 + 2);
     assert_eq!((mlp.obs_dim(), mlp.n_actions()), (4, 2));
 
@@ -341,5 +343,95 @@ fn errors_carry_the_path_of_the_file_at_fault() {
         }
         other => panic!("expected a checkpoint error, got {other:?}"),
     }
+    std::fs::remove_dir_all(&dir).expect("cleaning up");
+}
+
+/// A 4 → [2] → dueling 2 network computable by hand: the trunk passes obs[0] and obs[1]
+/// through a ReLU, V = 2·h0 + 5·h1, A = [h0 + 7·h1, 3·h0 − h1].
+fn dueling_tensors() -> Vec<Raw> {
+    vec![
+        f32_tensor(
+            "layers.0.weight",
+            &[2, 4],
+            &[1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+        ),
+        f32_tensor("layers.0.bias", &[2], &[0.0, 0.0]),
+        f32_tensor("value.weight", &[1, 2], &[2.0, 5.0]),
+        f32_tensor("value.bias", &[1], &[0.0]),
+        f32_tensor("advantage.weight", &[2, 2], &[1.0, 7.0, 3.0, -1.0]),
+        f32_tensor("advantage.bias", &[2], &[0.0, 0.0]),
+    ]
+}
+
+/// The card of [`dueling_tensors`]: trunk 4·2 + 2, value 2 + 1, advantage 2·2 + 2.
+fn dueling_card() -> Value {
+    let mut c = card(&[2]);
+    c["mlp"]["dueling"] = json!(true);
+    c["params"] = json!(10 + 3 + 6);
+    c
+}
+
+#[test]
+fn a_dueling_checkpoint_loads_and_centres_its_advantages() {
+    let dir = temp_dir("dueling");
+    write(&dir, &dueling_card(), &dueling_tensors());
+    let (card, mlp) = Mlp::load_with_card(&dir).expect("a sound dueling checkpoint loads");
+    assert!(card.mlp.dueling);
+    assert_eq!(mlp.params(), 19);
+    // h = [1, 0]: V = 2, A = [1, 3], mean A = 2, Q = [2 + 1 − 2, 2 + 3 − 2] = [1, 3].
+    let mut q = [0.0f32; 2];
+    mlp.scores(&[1.0, -4.0, 0.5, 0.5], &mut q);
+    assert_eq!(q, [1.0, 3.0]);
+    // h = [0, 1]: V = 5, A = [7, −1], mean A = 3, Q = [9, 1].
+    mlp.scores(&[-1.0, 1.0, 0.0, 0.0], &mut q);
+    assert_eq!(q, [9.0, 1.0]);
+    let mut actions = [9; 2];
+    mlp.act_batch(&[1.0, -4.0, 0.5, 0.5, -1.0, 1.0, 0.0, 0.0], &mut actions);
+    assert_eq!(actions, [1, 0]);
+    std::fs::remove_dir_all(&dir).expect("cleaning up");
+}
+
+#[test]
+fn a_card_and_weights_that_disagree_on_the_head_are_refused_naming_the_file() {
+    let dir = temp_dir("head");
+    let weights = dir.join("model.safetensors").display().to_string();
+    // A dueling card beside a plain network's weights.
+    let mut c = card(&[8]);
+    c["mlp"]["dueling"] = json!(true);
+    c["params"] = json!(4 * 8 + 8 + 9 + 18);
+    write(&dir, &c, &tensors(8));
+    assert_mentions(
+        &refusal(&dir),
+        &[
+            &weights,
+            "model.json says",
+            "dueling head",
+            "`layers.1.weight`",
+        ],
+    );
+    // A plain card (no `dueling` field) beside a dueling network's weights.
+    write(&dir, &card(&[2]), &dueling_tensors());
+    assert_mentions(
+        &refusal(&dir),
+        &[&weights, "holds a dueling head", "plain MLP"],
+    );
+    // `"dueling": false` reads the same as no field.
+    let mut c = card(&[2]);
+    c["mlp"]["dueling"] = json!(false);
+    write(&dir, &c, &dueling_tensors());
+    assert_mentions(&refusal(&dir), &[&weights, "holds a dueling head"]);
+    // A dueling head whose advantage stream has one action too many is refused by name.
+    let mut t = dueling_tensors();
+    t[4] = f32_tensor("advantage.weight", &[3, 2], &[0.0; 6]);
+    write(&dir, &dueling_card(), &t);
+    assert_mentions(
+        &refusal(&dir),
+        &["advantage.weight", "[3, 2]", "F32 [2, 2]"],
+    );
+    // …and one without its value stream.
+    let mut t = dueling_tensors();
+    t.remove(2);
+    write(&dir, &dueling_card(), &t);
+    assert_mentions(&refusal(&dir), &["tensor `value.weight` is missing"]);
     std::fs::remove_dir_all(&dir).expect("cleaning up");
 }

@@ -44,16 +44,18 @@ fn allocations() -> usize {
 
 #[test]
 fn acting_allocates_nothing() {
-    for hidden in [vec![], vec![4], vec![64], vec![256, 256], vec![8, 32, 8]] {
+    let hiddens = [vec![], vec![4], vec![64], vec![256, 256], vec![8, 32, 8]];
+    for (hidden, dueling) in hiddens.iter().flat_map(|h| [(h, false), (h, true)]) {
         let spec = MlpSpec {
             obs_dim: 4,
             n_actions: 3,
-            hidden,
+            hidden: hidden.clone(),
+            dueling,
         };
-        let widths = spec.widths();
-        let layers: Vec<(Vec<f32>, Vec<f32>)> = widths
-            .windows(2)
-            .map(|p| (vec![0.01; p[0] * p[1]], vec![-0.02; p[1]]))
+        let layers: Vec<(Vec<f32>, Vec<f32>)> = spec
+            .layer_shapes()
+            .into_iter()
+            .map(|(inputs, outputs)| (vec![0.01; inputs * outputs], vec![-0.02; outputs]))
             .collect();
         let parts: Vec<(&[f32], &[f32])> = layers
             .iter()

@@ -1,10 +1,11 @@
-//! Microseconds per action, retort-runtime against tch, for CartPole students, in one run.
+//! Microseconds per action, retort-runtime against tch, for CartPole students and a dueling
+//! teacher, in one run.
 //!
 //! ```text
 //! cargo run --release -p retort-runtime-tch-check --example runtime_vs_tch [-- SECONDS]
 //! ```
 //!
-//! Each network is a randomly initialised student saved with the trainer's `save_checkpoint`
+//! Each network is a randomly initialised policy saved with the trainer's `save_checkpoint`
 //! and loaded back by the runtime, so the runtime is timed on what it loads in practice. Both
 //! act on the same CartPole states, one observation per call (how an agent acts while it
 //! plays): `Mlp::act` for the runtime, `GreedyPolicy::act` on a one-row slice for tch, with
@@ -56,14 +57,22 @@ fn main() {
         "{:>12} {:>7} {:>11} {:>9} {:>9}",
         "hidden", "params", "runtime", "tch", "ratio"
     );
-    for hidden in [vec![4], vec![16], vec![64], vec![256, 256]] {
+    let shapes = [
+        (vec![4], false),
+        (vec![16], false),
+        (vec![64], false),
+        (vec![256, 256], false),
+        (vec![128, 128], true),
+    ];
+    for (k, (hidden, dueling)) in shapes.into_iter().enumerate() {
         let spec = MlpSpec {
             obs_dim: 4,
             n_actions: 2,
             hidden: hidden.clone(),
+            dueling,
         };
         let policy = random_policy(&spec, 1, &states);
-        let dir = temp_dir(&format!("bench-{}", hidden.len() * 1000 + hidden[0]));
+        let dir = temp_dir(&format!("bench-{k}"));
         save(&dir, &policy);
         let mlp = match Mlp::load(&dir) {
             Ok(mlp) => mlp,
@@ -79,7 +88,7 @@ fn main() {
         });
         println!(
             "{:>12} {:>7} {:>11.3} {:>9.2} {:>8.0}×",
-            format!("{hidden:?}"),
+            format!("{hidden:?}{}", if dueling { " duel" } else { "" }),
             mlp.params(),
             runtime,
             tch,

@@ -27,11 +27,17 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// Without the shift, a deep random network often scores one action highest everywhere, and
 /// agreeing on a constant proves little; with it, the decision boundaries run through the
 /// states, where agreement is hardest. Pass no states to keep the initialisation as it is.
+///
+/// A dueling network has its advantage biases shifted: Q(s, a) moves by the shift of action
+/// `a` minus the mean shift, so every action's mean score becomes the mean over actions.
 pub fn random_policy(spec: &MlpSpec, init_seed: u64, states: &[f32]) -> MlpPolicy {
     let policy = MlpPolicy::new(spec.clone(), tch::Device::Cpu, init_seed);
     if !states.is_empty() {
         let mean = policy.scores(states).mean_dim(0, false, tch::Kind::Float);
-        let name = format!("layers.{}.bias", spec.hidden.len());
+        let name = match spec.dueling {
+            true => "advantage.bias".to_string(),
+            false => format!("layers.{}.bias", spec.hidden.len()),
+        };
         let Some(bias) = policy.var_store().variables().remove(&name) else {
             panic!("the policy has no `{name}`");
         };
@@ -46,14 +52,16 @@ pub fn random_policy(spec: &MlpSpec, init_seed: u64, states: &[f32]) -> MlpPolic
 
 /// Saves `policy` as a checkpoint in `dir` with a card naming an environment of its shape:
 /// CartPole (4 observations, 2 actions) or the 4×4 FrozenLake (16 one-hot cells, 4 actions).
-/// Loading refuses a network that does not fit its card's environment.
+/// Loading refuses a network that does not fit its card's environment. A dueling network is
+/// saved as a teacher (only teachers have dueling heads), any other as a student.
 pub fn save(dir: &Path, policy: &MlpPolicy) {
     let spec = policy.spec().clone();
     let env = match (spec.obs_dim, spec.n_actions) {
         (16, 4) => EnvSpec::new("FrozenLake-v1"),
         _ => EnvSpec::new("CartPole-v1"),
     };
-    let card = ModelCard::new("student", env, spec);
+    let role = if spec.dueling { "teacher" } else { "student" };
+    let card = ModelCard::new(role, env, spec);
     if let Err(e) = save_checkpoint(dir, &card, policy) {
         panic!("saving a checkpoint into {} failed: {e}", dir.display());
     }

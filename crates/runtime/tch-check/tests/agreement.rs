@@ -91,7 +91,7 @@ fn compare(name: &str, spec: MlpSpec, states: &[f32], seed: u64) -> usize {
         .map(|a| tch_actions.iter().filter(|&&b| b == a).count())
         .collect();
     println!(
-        "{name:>22}: {n} states, actions per index {split:?}, near-ties {near_ties}, \
+        "{name:>26}: {n} states, actions per index {split:?}, near-ties {near_ties}, \
          differing {differ_at_near_tie}, max |Δscore| {max_abs:.2e}"
     );
     // Every action occurs, so agreement is not agreement on a constant.
@@ -105,6 +105,7 @@ fn cartpole(hidden: &[usize]) -> MlpSpec {
         obs_dim: 4,
         n_actions: 2,
         hidden: hidden.to_vec(),
+        dueling: false,
     }
 }
 
@@ -122,14 +123,27 @@ fn runtime_and_tch_choose_the_same_action_on_every_state() {
         let name = format!("CartPole {hidden:?}");
         differing += compare(&name, cartpole(hidden), &states, 100 + seed as u64);
     }
+    // Dueling teachers: value and advantage streams on the same trunks.
+    for (seed, hidden) in [&[][..], &[64], &[128, 128]].into_iter().enumerate() {
+        let name = format!("CartPole {hidden:?} dueling");
+        let spec = MlpSpec {
+            dueling: true,
+            ..cartpole(hidden)
+        };
+        differing += compare(&name, spec, &states, 200 + seed as u64);
+    }
     // Wider inputs and more actions (a grid world's one-hot observation has 16–100 values).
-    let spec = MlpSpec {
-        obs_dim: 16,
-        n_actions: 4,
-        hidden: vec![32, 32],
-    };
-    let grid = uniform_states(STATES, 16, &[1.0], 3);
-    differing += compare("16 → [32, 32] → 4", spec, &grid, 7);
+    for dueling in [false, true] {
+        let spec = MlpSpec {
+            obs_dim: 16,
+            n_actions: 4,
+            hidden: vec![32, 32],
+            dueling,
+        };
+        let grid = uniform_states(STATES, 16, &[1.0], 3);
+        let name = format!("16 → [32, 32] → 4{}", if dueling { " dueling" } else { "" });
+        differing += compare(&name, spec, &grid, 7);
+    }
     println!("actions differing at near-ties, all architectures: {differing}");
 }
 
@@ -151,6 +165,39 @@ fn cards_read_alike_and_the_trainer_loads_what_the_runtime_accepts() {
     let theirs = serde_json::to_value(&core_card).expect("a card serialises");
     assert_eq!(ours, theirs);
     assert_eq!(mlp.spec().hidden, [8, 3]);
+    // Plain cards are written without a `dueling` field, as before it existed.
+    assert_eq!(ours["mlp"].get("dueling"), None);
+
+    // A dueling teacher's card reads alike too, and both sides compute the same Q-values.
+    let spec = MlpSpec {
+        dueling: true,
+        ..spec
+    };
+    let policy = random_policy(&spec, 5, &[]);
+    save(&dir, &policy);
+    let (core_card, core_policy) = match load_checkpoint(&dir, tch::Device::Cpu) {
+        Ok(loaded) => loaded,
+        Err(e) => panic!("retort-core refused its own dueling checkpoint: {e}"),
+    };
+    let (card, mlp) = match Mlp::load_with_card(&dir) {
+        Ok(loaded) => loaded,
+        Err(e) => panic!("the runtime refused the dueling checkpoint: {e}"),
+    };
+    assert_eq!(card, core_card);
+    assert!(card.mlp.dueling);
+    assert_eq!(mlp.params(), spec.params());
+    let states = cartpole_states(200, 9);
+    let tch_q = match Vec::<f32>::try_from(core_policy.scores(&states).flatten(0, -1)) {
+        Ok(q) => q,
+        Err(e) => panic!("reading tch's Q-values failed: {e}"),
+    };
+    let mut q = [0.0f32; 2];
+    for (obs, theirs) in states.chunks_exact(4).zip(tch_q.chunks_exact(2)) {
+        mlp.scores(obs, &mut q);
+        for (a, b) in q.iter().zip(theirs) {
+            assert!((a - b).abs() < 1e-5, "runtime {q:?}, tch {theirs:?}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -174,6 +221,28 @@ fn trainer_checkpoints_edited_into_contradictions_are_refused_by_both() {
     assert!(message.contains("layers.0.weight"), "{message}");
     assert!(message.contains("[16, 4]"), "{message}");
     assert!(load_checkpoint(&dir, tch::Device::Cpu).is_err());
+
+    // A dueling card over the plain network's weights.
+    save(&dir, &random_policy(&spec, 6, &[]));
+    let dueling = MlpSpec {
+        dueling: true,
+        ..cartpole(&[8])
+    };
+    let card = ModelCard::new("teacher", retort_envs::EnvSpec::new("CartPole-v1"), dueling);
+    let json = serde_json::to_string(&card).expect("a card serialises");
+    std::fs::write(dir.join("model.json"), json).expect("rewriting the card");
+    for message in [
+        Mlp::load(&dir).err().map(|e| e.to_string()),
+        load_checkpoint(&dir, tch::Device::Cpu)
+            .err()
+            .map(|e| e.to_string()),
+    ] {
+        let Some(message) = message else {
+            panic!("a dueling card over plain weights was accepted");
+        };
+        assert!(message.contains("model.safetensors"), "{message}");
+        assert!(message.contains("dueling head"), "{message}");
+    }
 
     // Truncate the trainer's weights file.
     save(&dir, &random_policy(&spec, 6, &[]));
