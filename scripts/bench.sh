@@ -50,6 +50,8 @@ t = s["teacher"]
 print(f"seed {s['seed']}: return {t['return_mean']:.1f}, solved at "
       f"{t['solved_at_env_step']} env steps, {t['gradient_steps']} gradient steps, "
       f"{t['train_seconds']:.2f} s ({t['gradient_steps'] / t['train_seconds']:.0f} updates/s)")
+split = t.get("time_split") or {}
+print("    " + ", ".join(f"{k} {v:.2f} s" for k, v in split.items()))
 PY
     done | tee "$scratch/teacher.txt"
     retort_median=$(grep -o '[0-9.]* s (' "$scratch/teacher.txt" | cut -d' ' -f1 | median)

@@ -226,8 +226,8 @@ fn train_teacher(
         Some(step) => tracing::info!(
             step,
             seconds = outcome.seconds,
-            acting = outcome.timings.acting,
-            learning = outcome.timings.learning,
+            acting = outcome.timings.acting(),
+            learning = outcome.timings.learning(),
             evaluating = outcome.timings.evaluating,
             "teacher reached the target return"
         ),
@@ -268,6 +268,7 @@ fn train_teacher(
         gradient_steps: outcome.gradient_steps,
         solved_at_env_step: outcome.solved_at,
         train_seconds: outcome.seconds,
+        time_split: Some(outcome.timings),
     };
     writer.add_text("summary", &teacher_text(&summary), step)?;
     let episodes = observer.points("charts/episodic_return");
@@ -391,6 +392,7 @@ fn load_teacher(
         gradient_steps: 0,
         solved_at_env_step: None,
         train_seconds: 0.0,
+        time_split: None,
     };
     Ok(Teacher { policy, summary })
 }

@@ -65,6 +65,11 @@ pub struct TeacherSummary {
     pub solved_at_env_step: Option<u64>,
     /// Seconds of training (periodic evaluations included).
     pub train_seconds: f64,
+    /// Where those seconds went: choosing actions, stepping environments, storing and
+    /// sampling transitions, forward and backward passes, network synchronisation and
+    /// evaluations. Absent for a teacher loaded from a checkpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_split: Option<retort_dqn::Timings>,
 }
 
 impl TeacherSummary {

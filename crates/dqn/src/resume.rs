@@ -58,7 +58,7 @@ struct SavedState {
     next_eval: u64,
     last_eval_step: Option<u64>,
     next_checkpoint: u64,
-    timings: [u64; 3],
+    timings: Timings,
     seconds: u64,
     /// `None` when the buffer was left out; else its length and next slot.
     replay: Option<(usize, usize)>,
@@ -157,7 +157,6 @@ pub(crate) fn save(
         writer.f64(&format!("nstep.{i}.rewards"), &window.rewards);
     }
 
-    let timings = run.timings;
     let state = SavedState {
         format: RESUME_FORMAT.into(),
         seed,
@@ -181,7 +180,7 @@ pub(crate) fn save(
         next_eval: run.next_eval,
         last_eval_step: run.last_eval_step,
         next_checkpoint: run.next_checkpoint,
-        timings: [timings.acting, timings.learning, timings.evaluating].map(bits),
+        timings: learner.timings,
         seconds: bits(seconds),
         replay: store_replay.then_some((buffer.len, buffer.next)),
         max_priority: learner
@@ -401,12 +400,7 @@ pub(crate) fn load(
     run.next_eval = saved.next_eval;
     run.last_eval_step = saved.last_eval_step;
     run.next_checkpoint = saved.next_checkpoint;
-    let [acting, learning, evaluating] = saved.timings.map(f64::from_bits);
-    run.timings = Timings {
-        acting,
-        learning,
-        evaluating,
-    };
+    learner.timings = saved.timings;
     run.seconds_before = f64::from_bits(saved.seconds);
     Ok(())
 }

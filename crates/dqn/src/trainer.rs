@@ -42,16 +42,41 @@ pub struct TrainOutcome {
     pub timings: Timings,
 }
 
-/// Seconds spent in each part of training.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+/// Seconds spent in each part of training, measured around each piece of work (the clock
+/// reads themselves cost tens of nanoseconds, far below the smallest piece).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Timings {
-    /// Choosing actions (network forward passes included), stepping environments, storing
-    /// transitions.
-    pub acting: f64,
-    /// Gradient steps: sampling, forward, backward, optimiser, target updates.
-    pub learning: f64,
+    /// Choosing actions: ε draws and the acting network's forward passes.
+    pub choose: f64,
+    /// Stepping and resetting the environments.
+    pub env: f64,
+    /// Folding steps into (n-step) transitions and writing them to the replay buffer.
+    pub store: f64,
+    /// Drawing minibatches from the buffer (and their priorities) and making tensors of them.
+    pub sample: f64,
+    /// TD targets and the online network's forward pass and loss.
+    pub forward: f64,
+    /// Back-propagation, gradient clipping and the Adam update (and new priorities).
+    pub backward: f64,
+    /// Target-network updates and refreshing the acting copy of the online network.
+    pub sync: f64,
     /// Periodic greedy evaluations.
     pub evaluating: f64,
+    /// Writing resumable checkpoints.
+    #[serde(default)]
+    pub checkpointing: f64,
+}
+
+impl Timings {
+    /// Acting in the environments: choosing, stepping, storing.
+    pub fn acting(&self) -> f64 {
+        self.choose + self.env + self.store
+    }
+
+    /// Learning: sampling, forward, backward, synchronising networks.
+    pub fn learning(&self) -> f64 {
+        self.sample + self.forward + self.backward + self.sync
+    }
 }
 
 /// Where a training run comes from and what it leaves for a later one.
@@ -107,7 +132,6 @@ pub fn train_with(
         next_eval: config.eval_interval,
         last_eval_step: None,
         next_checkpoint: config.checkpoint_interval,
-        timings: Timings::default(),
         seconds_before: 0.0,
         last_checkpoint: None,
     };
@@ -145,17 +169,15 @@ pub fn train_with(
         let stop_here = options.stop_at.is_some_and(|s| learner.env_steps >= s);
         if stop_here || observer.interrupted() {
             interrupted = true;
+            let clock = Instant::now();
             save(&learner, &mut run, observer)?;
+            learner.timings.checkpointing += clock.elapsed().as_secs_f64();
             break;
         }
-        let tick = Instant::now();
         learner.act_and_store(observer)?;
-        let tock = Instant::now();
         if let Err(error) = learner.train_if_due(observer) {
             return Err(with_last_checkpoint(error, &run));
         }
-        run.timings.acting += (tock - tick).as_secs_f64();
-        run.timings.learning += tock.elapsed().as_secs_f64();
         observer.progress(learner.env_steps);
 
         let budget_spent = learner.env_steps >= config.total_steps;
@@ -164,7 +186,7 @@ pub fn train_with(
             run.last_eval_step = Some(learner.env_steps);
             let tick = Instant::now();
             let stats = evaluate(&learner.online, spec, &eval_config)?;
-            run.timings.evaluating += tick.elapsed().as_secs_f64();
+            learner.timings.evaluating += tick.elapsed().as_secs_f64();
             let mean = stats.summary.mean;
             observer.scalar("eval/return_mean", mean, learner.env_steps);
             observer.scalar("eval/return_std", stats.summary.std, learner.env_steps);
@@ -190,7 +212,9 @@ pub fn train_with(
             while run.next_checkpoint <= learner.env_steps {
                 run.next_checkpoint += config.checkpoint_interval;
             }
+            let clock = Instant::now();
             save(&learner, &mut run, observer)?;
+            learner.timings.checkpointing += clock.elapsed().as_secs_f64();
         }
     }
     let policy = match run.last_eval_step {
@@ -206,8 +230,16 @@ pub fn train_with(
         solved_at: run.solved_at,
         best_eval: run.best_eval,
         interrupted,
-        timings: run.timings,
+        timings: learner.timings,
     })
+}
+
+/// Seconds since `clock`, which is moved to now.
+fn lap(clock: &mut Instant) -> f64 {
+    let now = Instant::now();
+    let seconds = (now - *clock).as_secs_f64();
+    *clock = now;
+    seconds
 }
 
 /// A divergence error that also names the last checkpoint written before it.
@@ -228,7 +260,7 @@ fn with_last_checkpoint(error: DqnError, run: &RunState) -> DqnError {
     }
 }
 
-/// What the training loop keeps beside the learner: evaluations, schedules, timings.
+/// What the training loop keeps beside the learner: evaluations and schedules.
 pub(crate) struct RunState {
     pub best_eval: Option<f64>,
     /// The network of the best evaluation so far.
@@ -237,7 +269,6 @@ pub(crate) struct RunState {
     pub next_eval: u64,
     pub last_eval_step: Option<u64>,
     pub next_checkpoint: u64,
-    pub timings: Timings,
     /// Wall-clock seconds spent before this process resumed the run.
     pub seconds_before: f64,
     /// The last checkpoint this process wrote, and its env step.
@@ -299,6 +330,8 @@ pub(crate) struct Learner<'a> {
     pub(crate) next_train: u64,
     pub(crate) loss_sum: f64,
     pub(crate) loss_count: u64,
+    /// Where the time went so far.
+    pub(crate) timings: Timings,
     /// Sum of the batches' mean importance-sampling weights since the last `losses/*` point.
     pub(crate) weight_sum: f64,
 }
@@ -385,6 +418,7 @@ impl<'a> Learner<'a> {
             loss_sum: 0.0,
             loss_count: 0,
             weight_sum: 0.0,
+            timings: Timings::default(),
         })
     }
 
@@ -395,6 +429,7 @@ impl<'a> Learner<'a> {
         if self.env_steps % EPSILON_LOG_INTERVAL < self.envs.len() as u64 {
             observer.scalar("charts/epsilon", epsilon, self.env_steps);
         }
+        let mut clock = Instant::now();
         for flag in self.explore.iter_mut() {
             *flag = self.explore_rng.random::<f64>() < epsilon;
         }
@@ -409,8 +444,10 @@ impl<'a> Learner<'a> {
             } else {
                 self.greedy[i]
             };
+            self.timings.choose += lap(&mut clock);
             let obs = &mut self.obs[i * d..(i + 1) * d];
             let step = self.envs[i].step(action, &mut self.next_obs)?;
+            self.timings.env += lap(&mut clock);
             let transition = Transition {
                 obs,
                 action,
@@ -429,6 +466,7 @@ impl<'a> Learner<'a> {
                     priorities.on_write(slot);
                 }
             });
+            self.timings.store += lap(&mut clock);
             self.env_steps += 1;
             self.episode_returns[i] += step.reward;
             self.episode_lengths[i] += 1;
@@ -444,7 +482,9 @@ impl<'a> Learner<'a> {
                 self.episode_lengths[i] = 0;
                 self.episodes += 1;
                 // The buffer already holds the true final observation; the copy restarts.
+                clock = Instant::now();
                 self.envs[i].reset(None, obs);
+                self.timings.env += lap(&mut clock);
             } else {
                 obs.copy_from_slice(&self.next_obs);
             }
@@ -462,7 +502,9 @@ impl<'a> Learner<'a> {
             for _ in 0..self.config.gradient_steps {
                 self.gradient_step(observer)?;
             }
+            let clock = Instant::now();
             self.acting = self.online.to_runtime();
+            self.timings.sync += clock.elapsed().as_secs_f64();
         }
         Ok(())
     }
@@ -473,6 +515,7 @@ impl<'a> Learner<'a> {
         let (b, d) = (config.batch_size as i64, self.obs_dim as i64);
         let device = self.online.device();
         let beta = self.beta.value(self.env_steps);
+        let mut clock = Instant::now();
         self.sample_batch(beta);
         let batch = &self.batch;
         let obs = Tensor::from_slice(&batch.obs)
@@ -485,6 +528,11 @@ impl<'a> Learner<'a> {
         let rewards = Tensor::from_slice(&batch.rewards).to_device(device);
         let terminated = Tensor::from_slice(&batch.terminated).to_device(device);
         let discounts = Tensor::from_slice(&batch.discounts).to_device(device);
+        let weights = self
+            .priorities
+            .is_some()
+            .then(|| Tensor::from_slice(&batch.weights).to_device(device));
+        self.timings.sample += lap(&mut clock);
 
         // Targets come from the target network (and, for Double DQN, the online network's
         // picks) without gradients.
@@ -499,17 +547,15 @@ impl<'a> Learner<'a> {
         // replay each sample's term is scaled by its importance-sampling weight.
         let q_all = self.online.forward(&obs);
         let q_taken = q_all.gather(1, &actions.unsqueeze(1), false).squeeze_dim(1);
-        let loss = match self.priorities {
+        let loss = match &weights {
             None => td_loss(&q_taken, &targets),
-            Some(_) => {
-                let weights = Tensor::from_slice(&batch.weights).to_device(device);
-                weighted_td_loss(&q_taken, &targets, &weights)
-            }
+            Some(weights) => weighted_td_loss(&q_taken, &targets, weights),
         };
         let td_errors = self
             .priorities
             .is_some()
             .then(|| (&q_taken - &targets).detach());
+        self.timings.forward += lap(&mut clock);
         self.optimizer.backward_step(&loss);
         self.gradient_steps += 1;
 
@@ -520,6 +566,7 @@ impl<'a> Learner<'a> {
         if let Some(td_errors) = td_errors {
             self.update_priorities(&td_errors)?;
         }
+        self.timings.backward += lap(&mut clock);
         self.loss_sum += loss_value;
         self.loss_count += 1;
         if self.gradient_steps % LOSS_LOG_INTERVAL == 0 {
@@ -528,7 +575,9 @@ impl<'a> Learner<'a> {
         }
 
         if self.gradient_steps % config.target_update_interval == 0 {
+            clock = Instant::now();
             self.update_target()?;
+            self.timings.sync += lap(&mut clock);
         }
         Ok(())
     }
