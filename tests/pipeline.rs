@@ -51,6 +51,13 @@ fn ci_experiment_runs_end_to_end_and_the_teacher_beats_random_play() {
     for key in ["return_mean", "return_std", "env_steps", "train_seconds"] {
         assert!(teacher[key].is_number(), "teacher.{key} missing");
     }
+    // Where the teacher's time went, part by part, adding up to no more than its total.
+    let split = teacher["time_split"]
+        .as_object()
+        .expect("teacher.time_split");
+    let parts: f64 = split.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!(split["backward"].as_f64().unwrap() > 0.0 && split["env"].as_f64().unwrap() > 0.0);
+    assert!(parts <= teacher["train_seconds"].as_f64().unwrap());
     let teacher_return = teacher["return_mean"].as_f64().unwrap();
     assert!(
         teacher_return >= 5.0 * RANDOM_CARTPOLE_RETURN,
@@ -189,6 +196,7 @@ fn same_seed_same_numbers_and_another_seed_other_numbers() {
         let mut summary: Value = serde_json::from_str(&text).unwrap();
         // Only wall-clock fields and paths may differ.
         summary["teacher"]["train_seconds"] = Value::Null;
+        summary["teacher"]["time_split"] = Value::Null;
         summary["total_seconds"] = Value::Null;
         summary["collect_seconds"] = Value::Null;
         summary["tensorboard_logdir"] = Value::Null;

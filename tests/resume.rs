@@ -50,6 +50,7 @@ fn comparable_summary(run: &Path) -> Value {
             Value::Object(map) => {
                 for key in [
                     "train_seconds",
+                    "time_split",
                     "total_seconds",
                     "collect_seconds",
                     "action_micros",
