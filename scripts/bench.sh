@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, printed as numbers measured in this run on this machine.
 #
-#   scripts/bench.sh [envs|update|teacher|pipeline|sb3|all] [SEEDS]
+#   scripts/bench.sh [envs|update|teacher|variants|pipeline|sb3|all] [SEEDS]
 #
 # envs      environment steps/s in Rust and in Gymnasium 1.4.0 (installed into the libtorch
 #           venv on first use), side by side, with their ratio.
@@ -9,6 +9,8 @@
 #           libtorch's, for the default 128-128 Q-network and SB3's 256-256.
 # teacher   `retort train experiments/cartpole.toml` for seeds 0..SEEDS-1 (default 5), one at
 #           a time: solved or not, env steps, gradient steps, seconds, time split.
+# variants  the teacher with each DQN variant (Double DQN, dueling, n-step, prioritized
+#           replay) for seeds 0..SEEDS-1: env steps to solve CartPole and seconds.
 # pipeline  the whole `retort run experiments/cartpole.toml`: wall clock and peak memory.
 # sb3       Stable-Baselines3 DQN (rl-zoo CartPole settings) for the same seeds, installed into
 #           the libtorch venv on first use, then the ratio of median training times.
@@ -56,6 +58,34 @@ PY
     done | tee "$scratch/teacher.txt"
     retort_median=$(grep -o '[0-9.]* s (' "$scratch/teacher.txt" | cut -d' ' -f1 | median)
     echo "median teacher seconds: $retort_median"
+fi
+
+if [[ $what == variants ]]; then
+    # Each DQN variant on experiments/cartpole.toml: the env step at which the periodic greedy
+    # evaluation first reached 475 (deterministic for a seed), and the seconds it took.
+    echo "== teacher variants on experiments/cartpole.toml, $seeds seeds (solved at env step, seconds)"
+    for variant in "plain|" "double|double_dqn = true" "dueling|dueling = true" \
+        "n-step 3|n_step = 3" "prioritized|prioritized_replay = true" \
+        "prioritized + n-step 3|prioritized_replay = true
+n_step = 3"; do
+        name=${variant%%|*}
+        keys=${variant#*|}
+        sed "s/^\[teacher\]\$/[teacher]\n${keys//$'\n'/\\n}/" experiments/cartpole.toml \
+            >"$scratch/variant.toml"
+        line="$name:"
+        for ((seed = 0; seed < seeds; seed++)); do
+            "$retort" train "$scratch/variant.toml" --seed "$seed" \
+                --out "$scratch/variant-$seed" >/dev/null 2>&1
+            line+=$("$RETORT_PYTHON" - "$scratch/variant-$seed/summary.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["teacher"]
+print(f" {t['solved_at_env_step'] or 'unsolved'} ({t['train_seconds']:.1f} s)", end="")
+PY
+)
+            rm -rf "$scratch/variant-$seed"
+        done
+        echo "$line"
+    done
 fi
 
 if [[ $what == pipeline || $what == all ]]; then
