@@ -65,6 +65,10 @@ pub struct TeacherSummary {
     pub solved_at_env_step: Option<u64>,
     /// Seconds of training (periodic evaluations included).
     pub train_seconds: f64,
+    /// Mean return of every periodic greedy evaluation during training, as (env step, mean);
+    /// empty for a teacher loaded from a checkpoint and in summaries written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eval_curve: Vec<(u64, f64)>,
 }
 
 impl TeacherSummary {
