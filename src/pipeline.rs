@@ -243,6 +243,7 @@ fn train_teacher(
         &final_eval_config(experiment),
     )?;
     let step = outcome.env_steps as i64;
+    let evaluations = observer.points("eval/return_mean");
     let writer = observer.writer();
     writer.add_scalar("eval/final_return_mean", stats.summary.mean, step)?;
     writer.add_scalar("eval/final_return_std", stats.summary.std, step)?;
@@ -269,10 +270,13 @@ fn train_teacher(
         solved_at_env_step: outcome.solved_at,
         train_seconds: outcome.seconds,
         time_split: Some(outcome.timings),
+        eval_curve: evaluations
+            .iter()
+            .map(|&(step, mean)| (step as u64, mean))
+            .collect(),
     };
     writer.add_text("summary", &teacher_text(&summary), step)?;
     let episodes = observer.points("charts/episodic_return");
-    let evaluations = observer.points("eval/return_mean");
     observer.finish()?;
     crate::plots::learning_curve(dir, &experiment.env.id, episodes, evaluations)?;
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
@@ -393,6 +397,7 @@ fn load_teacher(
         solved_at_env_step: None,
         train_seconds: 0.0,
         time_split: None,
+        eval_curve: Vec::new(),
     };
     Ok(Teacher { policy, summary })
 }

@@ -125,3 +125,65 @@ pub fn sweep_plots(dir: &Path, summary: &SweepSummary) -> Result<()> {
     save(&returns, dir, "return_vs_params.png")?;
     save(&agreement, dir, "agreement_vs_params.png")
 }
+
+/// Each seed's teacher learning curve in a sweep: the mean return of every periodic greedy
+/// evaluation against environment steps, one line per seed, with the optimal return as a
+/// flat line where the environment has an oracle. Seeds whose teacher was not evaluated
+/// while training (`eval_interval = 0`) have no line.
+pub fn sweep_learning_curves(
+    dir: &Path,
+    summary: &SweepSummary,
+    curves: &[(u64, Vec<(u64, f64)>)],
+) -> Result<()> {
+    let mut chart = Chart::new(
+        format!(
+            "{}: teacher learning curves ({} seeds)",
+            summary.env,
+            summary.seeds.len()
+        ),
+        "environment steps",
+        "greedy evaluation mean return",
+    );
+    for (seed, points) in curves {
+        let points = points.iter().map(|&(x, y)| (x as f64, y)).collect();
+        chart = chart.with_series(Series::new(format!("seed {seed}"), points));
+    }
+    let last_step = curves
+        .iter()
+        .flat_map(|(_, points)| points.last())
+        .map(|&(step, _)| step as f64)
+        .fold(0.0, f64::max);
+    if let Some(best) = summary.optimal_return.filter(|_| last_step > 0.0) {
+        chart = chart.with_series(Series::new(
+            "optimal (dynamic programming)",
+            vec![(0.0, best), (last_step, best)],
+        ));
+    }
+    save(&chart, dir, "teacher_learning_curves.png")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_draws_one_learning_curve_per_seed_into_its_plots_folder() {
+        let dir = std::env::temp_dir().join(format!("retort-curves-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let summary = SweepSummary {
+            experiment: "curves".into(),
+            env: "CliffWalking-v1".into(),
+            seeds: vec![0, 1],
+            optimal_return: Some(-13.0),
+            configurations: Vec::new(),
+        };
+        let curves = vec![
+            (0, vec![(1000, -100.0), (2000, -17.0), (3000, -13.0)]),
+            (1, vec![(1000, -40.0), (2000, -13.0)]),
+        ];
+        sweep_learning_curves(&dir, &summary, &curves).unwrap();
+        let png = std::fs::read(dir.join("plots/teacher_learning_curves.png")).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -70,6 +70,10 @@ pub struct TeacherSummary {
     /// evaluations. Absent for a teacher loaded from a checkpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_split: Option<retort_dqn::Timings>,
+    /// Mean return of every periodic greedy evaluation during training, as (env step, mean);
+    /// empty for a teacher loaded from a checkpoint and in summaries written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eval_curve: Vec<(u64, f64)>,
 }
 
 impl TeacherSummary {

@@ -5,7 +5,8 @@
 //! distilled from that same teacher, so configurations differ only in what they vary. Seeds
 //! run in parallel (`--jobs`), each on one libtorch thread. Every single run is an ordinary
 //! run directory, `DIR/<configuration>/seed-<n>/`; the aggregate goes to `DIR/summary.json`
-//! and `DIR/summary.md`.
+//! and `DIR/summary.md`, its plots (return and agreement against parameters, and each seed's
+//! teacher learning curve) to `DIR/plots/`.
 
 use crate::experiment::Experiment;
 use crate::pipeline::{self, write_atomic, RunEnd, Stages, TeacherSource};
@@ -156,6 +157,10 @@ pub struct SweepSummary {
     pub env: String,
     /// The seeds run.
     pub seeds: Vec<u64>,
+    /// Best achievable mean return (grid maps, by dynamic programming); absent where no
+    /// oracle exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimal_return: Option<f64>,
     /// Every configuration.
     pub configurations: Vec<ConfigurationAggregate>,
 }
@@ -193,16 +198,24 @@ pub fn sweep(experiment: &Experiment, dir: &Path, seeds: u64, jobs: usize) -> Re
             aggregate(configuration, &runs)
         })
         .collect();
+    // The first configuration of each seed trained its teacher; the others loaded it.
+    let curves: Vec<(u64, Vec<(u64, f64)>)> = seed_list
+        .iter()
+        .zip(&per_seed)
+        .map(|(&seed, runs)| (seed, runs[0].teacher.eval_curve.clone()))
+        .collect();
     let summary = SweepSummary {
         experiment: experiment.name.clone(),
         env: experiment.env.id.clone(),
         seeds: seed_list,
+        optimal_return: retort_envs::optimal_return(&experiment.env)?,
         configurations: aggregates,
     };
     let json = serde_json::to_string_pretty(&summary).expect("a sweep summary serialises");
     write_atomic(&dir.join("summary.json"), &(json + "\n"))?;
     write_atomic(&dir.join("summary.md"), &to_markdown(&summary))?;
     crate::plots::sweep_plots(dir, &summary)?;
+    crate::plots::sweep_learning_curves(dir, &summary, &curves)?;
     Ok(summary)
 }
 
@@ -275,6 +288,9 @@ pub fn to_markdown(summary: &SweepSummary) -> String {
         "# {} — {} — seeds {:?}\n\nMeans over seeds ± 95 % confidence interval.\n\n",
         summary.experiment, summary.env, summary.seeds
     );
+    if let Some(best) = summary.optimal_return {
+        out += &format!("Optimal mean return (dynamic programming): {best:.4}.\n\n");
+    }
     out += "| configuration | policy | params | compression | return | agreement |\n";
     out += "|---|---|---|---|---|---|\n";
     for c in &summary.configurations {

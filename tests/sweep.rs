@@ -81,4 +81,13 @@ fn a_sweep_runs_every_configuration_for_every_seed_from_one_teacher_per_seed() {
     assert!(out_dir.join("summary.md").is_file());
     assert!(out_dir.join("plots/return_vs_params.png").is_file());
     assert!(out_dir.join("plots/agreement_vs_params.png").is_file());
+    let curves = std::fs::read(out_dir.join("plots/teacher_learning_curves.png")).unwrap();
+    assert!(curves.starts_with(b"\x89PNG\r\n\x1a\n"));
+    // The curves come from each teacher's periodic evaluations, kept in its run summary.
+    for seed in [0, 1] {
+        let run = out_dir.join(format!("loss-kl/seed-{seed}/summary.json"));
+        let run: Value = serde_json::from_str(&std::fs::read_to_string(run).unwrap()).unwrap();
+        let curve = run["teacher"]["eval_curve"].as_array().unwrap();
+        assert_eq!(curve[0][0], 2000, "seed {seed}: {curve:?}");
+    }
 }

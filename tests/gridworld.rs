@@ -1,0 +1,68 @@
+//! GridWorld teachers through the binary: on deterministic maps the DQN teacher reaches the
+//! optimum that dynamic programming computes, and on slippery FrozenLake it comes within 5 % of
+//! the optimal expected return.
+
+mod common;
+
+use common::{retort, scratch};
+use serde_json::Value;
+
+/// Trains the teacher of `experiment` with `seed` and returns its run's `summary.json`.
+fn train(name: &str, experiment: &str, seed: &str) -> Value {
+    let dir = scratch(name);
+    let out = retort(&[
+        "train",
+        experiment,
+        "--seed",
+        seed,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    let summary = serde_json::from_str(&text).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    summary
+}
+
+#[test]
+fn a_cliff_walking_teacher_walks_the_edge_for_the_optimal_return_of_minus_13() {
+    let summary = train("cliff", "experiments/cliffwalking.toml", "0");
+    assert_eq!(summary["optimal_return"], -13.0);
+    let teacher = &summary["teacher"];
+    assert_eq!(teacher["episodes"], 100);
+    assert_eq!(teacher["return_mean"], -13.0, "{teacher}");
+    assert_eq!(teacher["return_std"], 0.0);
+    assert!(teacher["solved_at_env_step"].is_u64(), "{teacher}");
+}
+
+#[test]
+fn a_frozen_lake_4x4_teacher_without_slip_reaches_the_goal_every_time() {
+    let summary = train("lake4", "experiments/frozenlake-4x4.toml", "1");
+    assert_eq!(summary["optimal_return"], 1.0);
+    let teacher = &summary["teacher"];
+    assert_eq!(teacher["return_mean"], 1.0, "{teacher}");
+}
+
+#[test]
+fn a_slippery_frozen_lake_4x4_teacher_comes_within_5_percent_of_the_optimum() {
+    let summary = train(
+        "lake4-slip",
+        "experiments/frozenlake-4x4-slippery.toml",
+        "0",
+    );
+    // The exact optimum within 100 slippery steps.
+    let optimum = summary["optimal_return"].as_f64().unwrap();
+    assert!((optimum - 0.7442).abs() < 1e-4, "{optimum}");
+    let teacher = &summary["teacher"];
+    assert_eq!(teacher["episodes"], 1000);
+    let mean = teacher["return_mean"].as_f64().unwrap();
+    assert!(
+        mean >= 0.95 * optimum,
+        "{mean} < 0.95 × {optimum}: {teacher}"
+    );
+}
