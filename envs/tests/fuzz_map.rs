@@ -30,7 +30,12 @@ fn check(input: &Input) -> Result<String, String> {
         Err(e) => check_refusal(&text, &e).map(|()| format!("{:?}", e.kind)),
         Ok(map) => check_map(&map).map(|()| {
             let goals = map.tiles().iter().filter(|t| **t == Tile::Goal).count();
-            format!("ok {}x{} goals {}", map.rows().min(9), map.cols().min(9), goals.min(3))
+            format!(
+                "ok {}x{} goals {}",
+                map.rows().min(9),
+                map.cols().min(9),
+                goals.min(3)
+            )
         }),
     }
 }
@@ -42,7 +47,9 @@ fn check_refusal(text: &str, e: &retort_envs::MapError) -> Result<(), String> {
         return Err(format!("an empty message: {shown:?}"));
     }
     if !shown.starts_with(&format!("line {}, column {}: ", e.line, e.column)) {
-        return Err(format!("the message does not start with its place: {shown:?}"));
+        return Err(format!(
+            "the message does not start with its place: {shown:?}"
+        ));
     }
     let lines: Vec<&str> = text.lines().collect();
     if e.line == 0 || e.column == 0 || e.line > lines.len().max(1) {
@@ -50,7 +57,10 @@ fn check_refusal(text: &str, e: &retort_envs::MapError) -> Result<(), String> {
     }
     let width = lines.get(e.line - 1).map_or(0, |l| l.chars().count());
     if e.column > width + 1 {
-        return Err(format!("column {} of a {width}-character line: {shown:?}", e.column));
+        return Err(format!(
+            "column {} of a {width}-character line: {shown:?}",
+            e.column
+        ));
     }
     Ok(())
 }
@@ -102,12 +112,16 @@ fn seeds() -> Vec<Input> {
         .iter()
         .map(|m| vec![m.text().as_bytes().to_vec()])
         .collect();
-    seeds.extend(corpus(&corpus_dir(), PARTS).into_iter().map(|(_, input)| input));
+    seeds.extend(
+        corpus(&corpus_dir(), PARTS)
+            .into_iter()
+            .map(|(_, input)| input),
+    );
     seeds
 }
 
 #[test]
-fn the_map_parser_never_panics_and_places_every_refusal() {
+fn fuzzed_maps_never_panic_the_parser_and_every_refusal_has_a_place() {
     let report = Fuzzer::new("map", PARTS)
         .dictionary(DICTIONARY)
         .max_len(4096)
@@ -117,7 +131,7 @@ fn the_map_parser_never_panics_and_places_every_refusal() {
 }
 
 #[test]
-fn the_map_corpus_replays() {
+fn the_map_fuzz_corpus_replays() {
     let cases = replay(&corpus_dir(), PARTS, check);
     assert!(cases >= 5, "{cases} cases");
 }

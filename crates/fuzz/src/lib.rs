@@ -315,7 +315,12 @@ impl<'a> Fuzzer<'a> {
     ) -> Report {
         assert!(!seeds.is_empty(), "{}: no seed inputs", self.name);
         for seed in &seeds {
-            assert_eq!(seed.len(), self.parts.len(), "{}: a seed's parts", self.name);
+            assert_eq!(
+                seed.len(),
+                self.parts.len(),
+                "{}: a seed's parts",
+                self.name
+            );
         }
         let started = Instant::now();
         let mut rng = Rng::new(self.seed);
@@ -373,7 +378,13 @@ impl<'a> Fuzzer<'a> {
                 continue;
             }
             let part = rng.below(input.len());
-            mutate_bytes(rng, choice, &mut input[part], &self.dictionary, &donor[part]);
+            mutate_bytes(
+                rng,
+                choice,
+                &mut input[part],
+                &self.dictionary,
+                &donor[part],
+            );
         }
         for part in &mut input {
             part.truncate(self.max_len);
@@ -427,7 +438,11 @@ fn mutate_bytes(
         // Insert a dictionary token, often at the start of a line.
         4 if !dictionary.is_empty() => {
             let token = rng.pick(dictionary).clone();
-            let to = if rng.one_in(2) { line_start(bytes, at) } else { at };
+            let to = if rng.one_in(2) {
+                line_start(bytes, at)
+            } else {
+                at
+            };
             bytes.splice(to..to, token);
         }
         // Replace a word by a dictionary token.
@@ -463,7 +478,9 @@ fn mutate_bytes(
         9 => bytes.truncate(at),
         // Insert a few random bytes.
         10 => {
-            let junk: Vec<u8> = (0..1 + rng.below(4)).map(|_| rng.next_u64() as u8).collect();
+            let junk: Vec<u8> = (0..1 + rng.below(4))
+                .map(|_| rng.next_u64() as u8)
+                .collect();
             bytes.splice(at..at, junk);
         }
         // Overwrite a little-endian integer field with an extreme value (binary headers).
@@ -542,10 +559,7 @@ fn line_mutation(rng: &mut Rng, bytes: &mut Vec<u8>) {
 }
 
 /// Runs the property on one input, turning a panic into a failure.
-fn run_once(
-    property: &mut impl FnMut(&Input) -> Result<String, String>,
-    input: &Input,
-) -> Outcome {
+fn run_once(property: &mut impl FnMut(&Input) -> Result<String, String>, input: &Input) -> Outcome {
     match catch_unwind(AssertUnwindSafe(|| property(input))) {
         Ok(Ok(behaviour)) => Outcome::Held(behaviour),
         Ok(Err(broken)) => Outcome::Broken(broken),
@@ -698,11 +712,7 @@ pub fn replay(
             let _ = writeln!(broken, "{name}: {message}");
         }
     }
-    assert!(
-        broken.is_empty(),
-        "corpus {}:\n{broken}",
-        folder.display()
-    );
+    assert!(broken.is_empty(), "corpus {}:\n{broken}", folder.display());
     cases.len()
 }
 
@@ -878,11 +888,17 @@ mod tests {
         // One entry per kind of failure, whatever the numbers in it.
         assert_eq!(report.failures.len(), 2, "{messages:?}");
         for failure in &report.failures {
-            assert_eq!(std::fs::read(failure.saved.join("x.txt")).unwrap(), failure.input[0]);
+            assert_eq!(
+                std::fs::read(failure.saved.join("x.txt")).unwrap(),
+                failure.input[0]
+            );
         }
         let caught = catch_unwind(|| report.assert_clean()).expect_err("failures panic");
         let text = caught.downcast_ref::<String>().unwrap();
-        assert!(text.contains("empty input") && text.contains("input saved in"), "{text}");
+        assert!(
+            text.contains("empty input") && text.contains("input saved in"),
+            "{text}"
+        );
         std::fs::remove_dir_all(&out).ok();
     }
 
@@ -896,7 +912,11 @@ mod tests {
         let mut fitted = 0;
         for _ in 0..200 {
             let mut bytes = file.clone();
-            assert!(mutate_safetensors_header(&mut rng, &mut bytes, &["\"F64\"", "7"]));
+            assert!(mutate_safetensors_header(
+                &mut rng,
+                &mut bytes,
+                &["\"F64\"", "7"]
+            ));
             let length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
             fitted += usize::from(bytes.len() == 8 + length + 4);
         }

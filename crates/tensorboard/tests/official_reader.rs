@@ -251,7 +251,9 @@ fn tensorboard_reads_a_file_while_its_writer_is_still_open() {
     writer.set_flush_interval(std::time::Duration::from_millis(50));
     let values = [1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 2.0];
     for (step, value) in values.iter().enumerate() {
-        writer.add_scalar("live/x", *value, step as i64).expect("scalar");
+        writer
+            .add_scalar("live/x", *value, step as i64)
+            .expect("scalar");
     }
     // Past the interval, the next event takes everything pending to the file; the writer
     // stays open while TensorBoard reads.

@@ -61,7 +61,12 @@ fn assert_complete(file: &Path, n: usize) -> String {
     assert_eq!(points.len(), n, "{}", file.display());
     let tag = points[0].0.clone();
     for (i, (t, step, value)) in points.iter().enumerate() {
-        assert_eq!((t, *step, *value), (&tag, i as i64, i as f32), "{}", file.display());
+        assert_eq!(
+            (t, *step, *value),
+            (&tag, i as i64, i as f32),
+            "{}",
+            file.display()
+        );
     }
     tag
 }
@@ -94,7 +99,12 @@ fn non_finite_and_out_of_range_scalars_are_recorded_as_such_not_as_zero() {
     assert!(read[0].is_nan() && read[1].is_nan(), "{read:?}");
     // Beyond f32's range a finite value becomes an infinity of its sign (the documented cost
     // of `simple_value`), never 0 or a NaN.
-    let expected = [f32::INFINITY, f32::NEG_INFINITY, f32::INFINITY, f32::NEG_INFINITY];
+    let expected = [
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ];
     assert_eq!(read[2..6], expected);
     assert_eq!(read[6], f32::INFINITY);
     assert!(read[7] == 0.0 && read[7].is_sign_negative(), "{}", read[7]);
@@ -185,7 +195,12 @@ fn a_file_name_already_taken_is_skipped_and_left_untouched() {
     // the names this process would pick next; they must be skipped, never overwritten.
     let dir = tempfile::tempdir().expect("tempdir");
     let first = SummaryWriter::create(dir.path()).expect("create");
-    let name = first.path().file_name().unwrap().to_string_lossy().into_owned();
+    let name = first
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let (prefix, counter) = name.rsplit_once('.').expect("a counter ends the name");
     let counter: u64 = counter.parse().expect("a numeric counter");
     let parts: Vec<&str> = prefix.splitn(5, '.').collect();
@@ -194,13 +209,19 @@ fn a_file_name_already_taken_is_skipped_and_left_untouched() {
     let mut taken = Vec::new();
     for s in [secs, secs + 1] {
         for c in counter + 1..counter + 6 {
-            let path = dir.path().join(format!("events.out.tfevents.{s}.{rest}.{c}"));
+            let path = dir
+                .path()
+                .join(format!("events.out.tfevents.{s}.{rest}.{c}"));
             std::fs::write(&path, b"someone else's file").expect("write");
             taken.push(path);
         }
     }
     let mut second = SummaryWriter::create(dir.path()).expect("a free name is found");
-    assert!(!taken.contains(&second.path().to_path_buf()), "{:?}", second.path());
+    assert!(
+        !taken.contains(&second.path().to_path_buf()),
+        "{:?}",
+        second.path()
+    );
     second.add_scalar("y", 0.0, 0).expect("scalar");
     drop(second);
     for path in &taken {
@@ -214,7 +235,11 @@ fn events_reach_the_file_once_the_flush_interval_has_passed_while_the_writer_is_
     let dir = tempfile::tempdir().expect("tempdir");
     let mut writer = SummaryWriter::create(dir.path()).expect("create");
     writer.add_scalar("loss", 0.0, 0).expect("scalar");
-    assert_eq!(scalars(writer.path()).len(), 0, "buffered within the interval");
+    assert_eq!(
+        scalars(writer.path()).len(),
+        0,
+        "buffered within the interval"
+    );
 
     // With the default interval: wait past it, and the next event takes both to the file.
     std::thread::sleep(FLUSH_INTERVAL + Duration::from_millis(100));
@@ -225,11 +250,19 @@ fn events_reach_the_file_once_the_flush_interval_has_passed_while_the_writer_is_
     writer.set_flush_interval(Duration::from_millis(20));
     for step in 2..40 {
         std::thread::sleep(Duration::from_millis(5));
-        writer.add_scalar("loss", step as f64, step).expect("scalar");
+        writer
+            .add_scalar("loss", step as f64, step)
+            .expect("scalar");
         let on_disk = scalars(writer.path()).len() as i64;
-        assert!(on_disk >= step + 1 - 5, "{on_disk} on disk after step {step}");
+        assert!(
+            on_disk >= step + 1 - 5,
+            "{on_disk} on disk after step {step}"
+        );
     }
     let points = scalars(writer.path());
-    assert!(points.windows(2).all(|w| w[0].1 + 1 == w[1].1), "{points:?}");
+    assert!(
+        points.windows(2).all(|w| w[0].1 + 1 == w[1].1),
+        "{points:?}"
+    );
     drop(writer);
 }
