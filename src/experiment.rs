@@ -86,7 +86,7 @@ fn default_threads() -> usize {
 impl Experiment {
     /// Reads, parses and validates an experiment file.
     pub fn load(path: &Path) -> Result<Experiment> {
-        let text = std::fs::read_to_string(path)
+        let text = read_capped(path)
             .with_context(|| format!("cannot read experiment file {}", path.display()))?;
         let mut experiment: Experiment = toml::from_str(&text).map_err(|e| {
             let message = e.to_string();
@@ -115,6 +115,13 @@ impl Experiment {
 
     /// Checks values that the type system cannot.
     pub fn validate(&self) -> Result<()> {
+        if retort_core::device_from_name(&self.device).is_err() {
+            bail!(
+                "device = {:?}: expected {}; write for example device = \"cpu\"",
+                self.device,
+                retort_core::DEVICE_NAMES
+            );
+        }
         if self.threads == 0 {
             bail!("threads = 0: must be at least 1");
         }
@@ -134,6 +141,72 @@ impl Experiment {
         }
         let env = retort_envs::make(&self.env).map_err(|e| anyhow::anyhow!("[env]: {e}"))?;
         self.teacher.check_buffer_memory(env.obs_dim())?;
+        match retort_dqn::physical_memory() {
+            Some(total) => self.check_memory(env.obs_dim(), env.n_actions(), total.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses a size whose memory alone exceeds `total` bytes — a network, environment
+    /// copies, labelled states or a batch — before anything runs, instead of libtorch or the
+    /// allocator aborting mid-run. The estimates are rough lower bounds: passing says nothing
+    /// about fitting beside everything else.
+    fn check_memory(&self, obs_dim: usize, n_actions: usize, total: u128) -> Result<()> {
+        let check = |key: &str, value: String, bytes: u128| {
+            check_fits(&format!("{key} = {value}"), bytes, total)
+        };
+        // f32 weights, their gradients, Adam's two moments, and the target and best copies.
+        let network = |hidden: &[usize], dueling| {
+            let spec = retort_runtime::MlpSpec {
+                obs_dim,
+                n_actions,
+                hidden: hidden.to_vec(),
+                dueling,
+            };
+            spec.checked_params()
+                .map_or(u128::MAX, |p| p as u128 * 4 * 6)
+        };
+        let teacher = &self.teacher;
+        let hidden = format!("{:?}", teacher.hidden);
+        check(
+            "teacher.hidden",
+            hidden,
+            network(&teacher.hidden, teacher.dueling),
+        )?;
+        for (i, student) in self.students.iter().enumerate() {
+            let (key, value) = (
+                format!("students[{i}].hidden"),
+                format!("{:?}", student.hidden),
+            );
+            check(&key, value, network(&student.hidden, false))?;
+        }
+        let copy = env_copy_bytes(obs_dim);
+        let distill = &self.distill;
+        let copies = [
+            ("teacher.num_envs", teacher.num_envs),
+            ("teacher.eval_episodes", teacher.eval_episodes),
+            ("eval.episodes", self.eval.episodes),
+            ("distill.collect_envs", distill.collect_envs),
+        ];
+        for (key, n) in copies {
+            check(key, n.to_string(), n as u128 * copy)?;
+        }
+        // A labelled state is an observation and the teacher's Q-vector, kept with a copy.
+        let labelled = 2 * 4 * (obs_dim + n_actions) as u128;
+        let states = distill.states;
+        check(
+            "distill.states",
+            states.to_string(),
+            states as u128 * labelled,
+        )?;
+        // A batch's tensors, with their gradients and libtorch's intermediate results.
+        let batch = 4 * 4 * (2 * obs_dim + n_actions + 8) as u128;
+        for (key, n) in [
+            ("teacher.batch_size", teacher.batch_size),
+            ("distill.batch_size", distill.batch_size),
+        ] {
+            check(key, n.to_string(), n as u128 * batch)?;
+        }
         Ok(())
     }
 
@@ -141,6 +214,48 @@ impl Experiment {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("an experiment always serialises to TOML")
     }
+}
+
+/// Bytes of one environment copy, its state and the observation it writes: a lower bound.
+pub fn env_copy_bytes(obs_dim: usize) -> u128 {
+    256 + 8 * obs_dim as u128
+}
+
+/// Refuses `what` (a setting as written, e.g. `eval.episodes = 10`) when it needs more than
+/// `total` bytes.
+pub fn check_fits(what: &str, bytes: u128, total: u128) -> Result<()> {
+    if bytes > total {
+        let gb = |b: u128| b as f64 / 1e9;
+        bail!(
+            "{what}: needs about {:.3e} GB of memory, more than this machine's {:.1} GB; lower it",
+            gb(bytes),
+            gb(total)
+        );
+    }
+    Ok(())
+}
+
+/// The largest experiment file read: a thousand times any real one.
+const MAX_EXPERIMENT_BYTES: u64 = 1 << 20;
+
+/// The file's text, refusing one over [`MAX_EXPERIMENT_BYTES`] after reading that much, so
+/// that a path to something endless (`/dev/zero`) fails at once instead of filling memory.
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_EXPERIMENT_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_EXPERIMENT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB, which is no experiment file",
+                MAX_EXPERIMENT_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(text)
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`, …" message, the accepted key
@@ -153,14 +268,21 @@ fn suggest_key(message: &str) -> Option<String> {
         .nth(1)
         .or_else(|| rest.split("expected ").nth(1))?;
     let candidates = candidates.lines().next()?;
+    nearest_key(unknown, candidates.split('`').skip(1).step_by(2)).map(str::to_string)
+}
+
+/// The key of `candidates` nearest to `unknown` by edit distance, if one is at most a third
+/// of its length away.
+pub fn nearest_key<'a>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
-        .split('`')
-        .skip(1)
-        .step_by(2)
+        .into_iter()
         .map(|key| (edit_distance(unknown, key), key))
         .filter(|(distance, _)| *distance <= unknown.len().max(3) / 3)
         .min()
-        .map(|(_, key)| key.to_string())
+        .map(|(_, key)| key)
 }
 
 /// Levenshtein distance between two short strings.
@@ -257,6 +379,58 @@ mod tests {
     }
 
     #[test]
+    fn sizes_beyond_the_machine_s_memory_are_refused_by_key() {
+        let cartpole = "[env]\nid = \"CartPole-v1\"\n";
+        let experiment = parse(cartpole).unwrap();
+        // On a machine of 400 kB the default 128×128 teacher (17 410 parameters, 418 kB with
+        // its gradients, moments and copies) does not fit.
+        let message = format!("{:#}", experiment.check_memory(4, 2, 400_000).unwrap_err());
+        assert!(
+            message.starts_with("teacher.hidden = [128, 128]: needs"),
+            "{message}"
+        );
+        assert!(experiment.check_memory(4, 2, 1 << 40).is_ok());
+        for (table, key) in [
+            (
+                "[teacher]\nhidden = [100000000000]\n",
+                "teacher.hidden = [100000000000]",
+            ),
+            (
+                "[[students]]\nname = \"s\"\nhidden = [100000000000]\n",
+                "students[0].hidden",
+            ),
+            (
+                "[teacher]\nnum_envs = 1000000000000\n",
+                "teacher.num_envs = 1000000000000",
+            ),
+            (
+                "[eval]\nepisodes = 1000000000000\n",
+                "eval.episodes = 1000000000000",
+            ),
+            (
+                "[distill]\nstates = 10000000000000\n",
+                "distill.states = 10000000000000",
+            ),
+            (
+                "[distill]\ncollect_envs = 1000000000000\n",
+                "distill.collect_envs",
+            ),
+            (
+                "[teacher]\nbatch_size = 1000000000000\n",
+                "teacher.batch_size",
+            ),
+            (
+                "[distill]\nbatch_size = 1000000000000\n",
+                "distill.batch_size",
+            ),
+        ] {
+            let message = format!("{:#}", parse(&format!("{cartpole}{table}")).unwrap_err());
+            assert!(message.contains(key), "{message}");
+            assert!(message.contains("more than this machine's"), "{message}");
+        }
+    }
+
+    #[test]
     fn out_of_range_value_is_refused_with_its_key() {
         let message = format!(
             "{:#}",
@@ -265,3 +439,6 @@ mod tests {
         assert!(message.contains("teacher.gamma = 0"), "{message}");
     }
 }
+
+#[cfg(test)]
+mod fuzz;

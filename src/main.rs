@@ -24,10 +24,15 @@ const EXIT_DIVERGED: u8 = 3;
 /// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
 const EXIT_INTERRUPTED: u8 = 130;
 
+/// The exit statuses, at the end of `retort --help`; the README lists the same.
+const EXIT_STATUS: &str = "Exit status: 0 success (also when stdout is closed early, as by \
+    `| head`); 1 bad input or a failed run; 2 command-line misuse; 3 training or distillation \
+    diverged; 130 interrupted by Ctrl-C (what was finished is saved).";
+
 /// Policy distillation for reinforcement learning: train a DQN teacher, distill it into much
 /// smaller students, and compare their returns in a table and in TensorBoard.
 #[derive(Parser)]
-#[command(name = "retort", version, about, long_about = None)]
+#[command(name = "retort", version, about, long_about = None, after_help = EXIT_STATUS)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,16 +44,16 @@ struct RunArgs {
     /// The experiment file (TOML).
     experiment: PathBuf,
     /// Run directory; must not exist yet or be empty [default: runs/<name>-<seed>-<time>].
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Seed of every random stream (overrides the experiment's `seed`).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     seed: Option<u64>,
     /// `cpu`, `cuda` or `cuda:N` (overrides the experiment's `device`).
     #[arg(long, value_parser = device_name)]
     device: Option<String>,
     /// libtorch threads (overrides the experiment's `threads`).
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
 }
 
@@ -60,16 +65,16 @@ struct TrainArgs {
     #[arg(required_unless_present = "resume")]
     experiment: Option<PathBuf>,
     /// Run directory; must not exist yet or be empty [default: runs/<name>-<seed>-<time>].
-    #[arg(long, conflicts_with = "resume")]
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     out: Option<PathBuf>,
     /// Seed of every random stream (overrides the experiment's `seed`).
-    #[arg(long, conflicts_with = "resume")]
+    #[arg(long, value_name = "N", conflicts_with = "resume")]
     seed: Option<u64>,
     /// `cpu`, `cuda` or `cuda:N` (overrides the experiment's `device`).
     #[arg(long, value_parser = device_name)]
     device: Option<String>,
     /// libtorch threads (overrides the experiment's `threads`).
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
     /// Continue the stopped or interrupted run in DIR where its last checkpoint left it; the
     /// result equals that of an uninterrupted run (on the same device and thread count).
@@ -92,28 +97,38 @@ enum Command {
         #[command(flatten)]
         args: RunArgs,
         /// The teacher's checkpoint directory (a run's `teacher/`).
-        #[arg(long)]
+        #[arg(long, value_name = "DIR")]
         teacher: PathBuf,
     },
-    /// Several seeds of an experiment, and every combination of its `[sweep]` values,
-    /// aggregated into means with 95 % confidence intervals.
+    /// Several seeds of an experiment, each with every combination of its `[sweep]` values.
+    ///
+    /// One teacher is trained per seed; every combination of the `[sweep]` table's `[distill]`
+    /// values is distilled from it. Means with 95 % confidence intervals over the seeds go to
+    /// summary.json, summary.md and plots/; each single run keeps its own run directory.
     Sweep {
         #[command(flatten)]
         args: RunArgs,
         /// Number of seeds, counting up from the experiment's seed.
-        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = 5,
+            value_parser = clap::value_parser!(u64).range(1..)
+        )]
         seeds: u64,
         /// Seeds run at once [default: the number of CPU cores].
-        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        #[arg(long, value_name = "J", value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
     },
-    /// What the libtorch-free runtime (`retort-runtime`) needs to act with a saved policy:
-    /// its model.json and model.safetensors, checked by loading them without libtorch.
+    /// A saved policy for the libtorch-free runtime (`retort-runtime`).
+    ///
+    /// Loads the checkpoint's model.json and model.safetensors without libtorch, copies them
+    /// to DIR, and times one action.
     Export {
         /// A checkpoint directory (a run's `teacher/` or `students/<name>/`).
         checkpoint: PathBuf,
         /// Where to write; must not exist yet or be empty.
-        #[arg(long)]
+        #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
     /// Greedy evaluation of any saved policy.
@@ -121,10 +136,15 @@ enum Command {
         /// A checkpoint directory (holding model.json and model.safetensors).
         checkpoint: PathBuf,
         /// Number of episodes, each in its own environment copy.
-        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = 100,
+            value_parser = clap::value_parser!(u32).range(1..)
+        )]
         episodes: u32,
-        /// Episode i is reset with seed `seed + i`.
-        #[arg(long, default_value_t = 0)]
+        /// Episode i is reset with seed `N + i`.
+        #[arg(long, value_name = "N", default_value_t = 0)]
         seed: u64,
         /// `cpu`, `cuda` or `cuda:N`.
         #[arg(long, default_value = "cpu", value_parser = device_name)]
@@ -135,11 +155,33 @@ enum Command {
 /// Accepts the device names retort knows, so that a typo is a usage error; whether the device
 /// exists is checked later.
 fn device_name(name: &str) -> Result<String, String> {
-    let cuda_index = name.strip_prefix("cuda:").map(str::parse::<usize>);
-    if name == "cpu" || name == "cuda" || matches!(cuda_index, Some(Ok(_))) {
-        Ok(name.to_string())
-    } else {
-        Err("expected `cpu`, `cuda` or `cuda:N`".into())
+    match retort_core::device_from_name(name) {
+        Ok(_) => Ok(name.to_string()),
+        Err(_) => Err(format!("expected {}", retort_core::DEVICE_NAMES)),
+    }
+}
+
+/// The reader of standard output went away (`retort … | head -1`). Not a failure: every
+/// command prints only once its work is done and saved, so it ends quietly with status 0.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed")]
+struct StdoutClosed;
+
+/// `println!` that returns an error instead of panicking when stdout cannot be written:
+/// [`StdoutClosed`] for a closed pipe, the I/O error otherwise.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        print_line(format_args!($($arg)*))?
+    };
+}
+
+fn print_line(line: std::fmt::Arguments) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write to standard output")),
     }
 }
 
@@ -152,23 +194,34 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        // A closed stderr (`retort … 2>&1 | head`) must not stop a run: its logs are lost,
+        // and the report of that loss would be written to the same closed stderr.
+        .log_internal_errors(false)
         .init();
     let cli = Cli::parse();
     observe::install_interrupt_handler();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.chain().any(|e| e.is::<StdoutClosed>()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
-            // Libraries often repeat their source's text in their own; print each text once.
-            let mut shown = error.to_string();
-            for cause in error.chain().skip(1) {
-                let text = cause.to_string();
-                if !shown.contains(&text) {
-                    eprintln!("  caused by: {text}");
-                    shown += &text;
-                }
-            }
+            report_error(&error);
             ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+/// Prints an error and its causes to stderr, each text once (libraries often repeat their
+/// source's text in their own). Nothing is left to do if stderr itself is closed.
+fn report_error(error: &anyhow::Error) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {error}");
+    let mut shown = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            let _ = writeln!(err, "  caused by: {text}");
+            shown += &text;
         }
     }
 }
@@ -230,8 +283,16 @@ fn load_experiment(args: &RunArgs) -> Result<Experiment> {
         experiment.threads = threads.into();
     }
     experiment.validate()?;
-    // Refuse a bad device before creating anything on disk.
-    retort_core::parse_device(&experiment.device)?;
+    // Refuse a missing device before creating anything on disk, naming the file when the
+    // device came from it.
+    retort_core::parse_device(&experiment.device).with_context(|| match &args.device {
+        Some(_) => format!("--device {}", experiment.device),
+        None => format!(
+            "{}: device = {:?}",
+            args.experiment.display(),
+            experiment.device
+        ),
+    })?;
     Ok(experiment)
 }
 
@@ -332,7 +393,7 @@ fn report_end(end: RunEnd, dir: &Path, students: bool) -> Result<()> {
         RunEnd::Finished(summary) => summary,
         RunEnd::Stopped(step) => {
             let command = if students { "run" } else { "train" };
-            println!(
+            say!(
                 "teacher stopped at env step {step}, as --stop-at asked; continue with \
                  `retort {command} --resume {}`",
                 dir.display()
@@ -340,9 +401,9 @@ fn report_end(end: RunEnd, dir: &Path, students: bool) -> Result<()> {
             return Ok(());
         }
     };
-    println!("{}", summary.to_markdown());
-    println!("run directory: {}", dir.display());
-    println!(
+    say!("{}", summary.to_markdown());
+    say!("run directory: {}", dir.display());
+    say!(
         "compare in TensorBoard: tensorboard --logdir {}",
         dir.display()
     );
@@ -352,7 +413,8 @@ fn report_end(end: RunEnd, dir: &Path, students: bool) -> Result<()> {
 fn sweep(args: &RunArgs, seeds: u64, jobs: Option<u16>) -> Result<()> {
     let experiment = load_experiment(args)?;
     // Every configuration is checked before anything runs.
-    sweep::configurations(&experiment)?;
+    sweep::configurations(&experiment)
+        .with_context(|| format!("{}: invalid [sweep] table", args.experiment.display()))?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let jobs = jobs.map_or(cores, usize::from).min(seeds as usize);
     let dir = run_dir(args, &experiment);
@@ -364,9 +426,9 @@ fn sweep(args: &RunArgs, seeds: u64, jobs: Option<u16>) -> Result<()> {
             return Err(error);
         }
     };
-    println!("{}", sweep::to_markdown(&summary));
-    println!("sweep directory: {}", dir.display());
-    println!(
+    say!("{}", sweep::to_markdown(&summary));
+    say!("sweep directory: {}", dir.display());
+    say!(
         "compare in TensorBoard: tensorboard --logdir {}",
         dir.display()
     );
@@ -435,10 +497,15 @@ fn eval(checkpoint: &Path, episodes: u32, seed: u64, device: &str) -> Result<()>
     let device = retort_core::parse_device(device)?;
     retort_core::set_threads(1);
     let (card, policy) = retort_core::load_checkpoint(checkpoint, device)?;
+    // One environment copy per episode.
+    if let Some(total) = retort_dqn::physical_memory() {
+        let bytes = episodes as u128 * experiment::env_copy_bytes(card.mlp.obs_dim);
+        experiment::check_fits(&format!("--episodes {episodes}"), bytes, total.into())?;
+    }
     let config = retort_core::EvalConfig { episodes, seed };
     let stats = retort_core::evaluate(&policy, &card.env, &config)?;
     let s = stats.summary;
-    println!(
+    say!(
         "{} {} {} ({} params) on {}: return {:.2} ± {:.2} (95 % CI), std {:.2}, {} episodes",
         card.role,
         checkpoint.display(),
@@ -484,7 +551,7 @@ fn export(checkpoint: &Path, out: &Path) -> Result<()> {
     }
     let micros = start.elapsed().as_secs_f64() * 1e6 / n as f64;
     std::hint::black_box(checksum);
-    println!(
+    say!(
         "exported {} {} ({} params, {}) to {}: {micros:.3} µs per action without libtorch",
         card.role,
         architecture(&card.mlp),
@@ -492,7 +559,7 @@ fn export(checkpoint: &Path, out: &Path) -> Result<()> {
         card.env.id,
         out.display()
     );
-    println!(
+    say!(
         "load it with retort_runtime::Mlp::load(\"{}\")",
         out.display()
     );

@@ -3,6 +3,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use retort_core::Observer;
 use retort_tensorboard::{SummaryWriter, TbError};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -18,7 +19,9 @@ pub fn install_interrupt_handler() {
             // SAFETY: `_exit` only ends the process; it touches no Rust or C++ state.
             unsafe { libc::_exit(130) };
         }
-        eprintln!(
+        // Not `eprintln!`, which would panic in this thread if stderr were closed.
+        let _ = writeln!(
+            std::io::stderr(),
             "\ninterrupted: finishing the current step, then saving (Ctrl-C again to quit now)"
         );
     });

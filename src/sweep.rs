@@ -8,7 +8,7 @@
 //! and `DIR/summary.md`, its plots (return and agreement against parameters, and each seed's
 //! teacher learning curve) to `DIR/plots/`.
 
-use crate::experiment::Experiment;
+use crate::experiment::{nearest_key, Experiment};
 use crate::pipeline::{self, write_atomic, RunEnd, Stages, TeacherSource};
 use crate::report::RunSummary;
 use anyhow::{anyhow, bail, Context, Result};
@@ -29,9 +29,24 @@ pub struct Configuration {
 }
 
 /// Expands the `[sweep]` table into every combination, validating each one.
+///
+/// Errors name the `[sweep]` key at fault (and, for a misspelt one, the nearest `[distill]`
+/// key) but not the file, which the caller adds.
 pub fn configurations(experiment: &Experiment) -> Result<Vec<Configuration>> {
+    let distill_keys = toml::Table::try_from(DistillConfig::default())
+        .expect("a distill config serialises to a TOML table");
     let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
     for (key, values) in &experiment.sweep {
+        if !distill_keys.contains_key(key) {
+            let keys: Vec<&str> = distill_keys.keys().map(String::as_str).collect();
+            let hint = nearest_key(key, keys.iter().copied())
+                .map_or(String::new(), |k| format!("did you mean `{k}`? "));
+            let all: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+            bail!(
+                "[sweep]: unknown key `{key}`; {hint}sweep keys are [distill] keys: {}",
+                all.join(", ")
+            );
+        }
         if values.is_empty() {
             bail!("sweep.{key} is an empty list; give at least one value");
         }
@@ -57,9 +72,10 @@ pub fn configurations(experiment: &Experiment) -> Result<Vec<Configuration>> {
                     .expect("a distill config is a table")
                     .insert(key.clone(), value.clone());
             }
-            let distill: DistillConfig = table
-                .try_into()
-                .map_err(|e| anyhow!("[sweep]: {e} (sweep keys are [distill] keys)"))?;
+            let distill: DistillConfig = table.try_into().map_err(|e| {
+                let message = e.to_string();
+                anyhow!("[sweep]: {}", message.trim_end())
+            })?;
             distill.validate().context("[sweep]")?;
             let mut configured = experiment.clone();
             configured.distill = distill;
@@ -365,6 +381,30 @@ mod tests {
             configurations(&experiment("lr = [1.0]\n")).err().unwrap()
         );
         assert!(message.contains("lr"), "{message}");
+    }
+
+    #[test]
+    fn a_misspelt_sweep_key_gets_the_nearest_distill_key() {
+        let message = format!(
+            "{:#}",
+            configurations(&experiment("temprature = [1.0]\n"))
+                .err()
+                .unwrap()
+        );
+        assert!(
+            message.contains("unknown key `temprature`; did you mean `temperature`?"),
+            "{message}"
+        );
+        // A key of another table is not a [distill] key, and nothing close is offered.
+        let message = format!(
+            "{:#}",
+            configurations(&experiment("gamma = [0.9]\n"))
+                .err()
+                .unwrap()
+        );
+        assert!(message.contains("`gamma`"), "{message}");
+        assert!(!message.contains("did you mean"), "{message}");
+        assert!(message.contains("`holdout_fraction`"), "{message}");
     }
 
     #[test]

@@ -450,18 +450,104 @@ fn students_with_duplicate_or_unsafe_names_are_refused() {
 
 #[test]
 fn a_device_in_the_file_that_is_not_there_is_refused() {
-    // The message names the value and the fix, not the file: `--device` gives the same one.
-    for (case, device, needles) in [
-        ("device-name", "tpu", ["`tpu`", "`cpu`, `cuda` or `cuda:N`"]),
-        ("device-index", "cuda:99", ["`cuda:99`", "--device cpu"]),
-    ] {
-        let (dir, file, out) = experiment_case(case, &format!("device = {device:?}\n{CARTPOLE}"));
-        refused(
+    // Named as written in the file, with the file and what to write instead.
+    bad_experiment(
+        "device-name",
+        &format!("device = \"tpu\"\n{CARTPOLE}"),
+        &[
+            "device = \"tpu\": expected `cpu`, `cuda` or `cuda:N`",
+            "device = \"cpu\"",
+        ],
+    );
+    bad_experiment(
+        "device-empty",
+        &format!("device = \"\"\n{CARTPOLE}"),
+        &["device = \"\": expected `cpu`, `cuda` or `cuda:N`"],
+    );
+    // Well spelt but absent (no GPU here): the file and key, and the way out.
+    bad_experiment(
+        "device-index",
+        &format!("device = \"cuda:99\"\n{CARTPOLE}"),
+        &["device = \"cuda:99\"", "--device cpu"],
+    );
+    // A bad device in the file is refused even when --device would replace it.
+    let (dir, file, out) = experiment_case(
+        "device-overridden",
+        &format!("device = \"tpu\"\n{CARTPOLE}"),
+    );
+    refused(
+        "device-overridden",
+        &["run", s(&file), "--device", "cpu", "--out", s(&out)],
+        BAD_INPUT,
+        &dir,
+        &[s(&file), "device = \"tpu\""],
+    );
+}
+
+#[test]
+fn endless_or_huge_input_files_are_refused_without_reading_them_whole() {
+    let dir = scratch("endless");
+    refused(
+        "experiment-dev-zero",
+        &["run", "/dev/zero", "--out", s(&dir.join("o"))],
+        BAD_INPUT,
+        &dir,
+        &["cannot read experiment file /dev/zero", "larger than 1 MiB"],
+    );
+    bad_experiment(
+        "map-dev-zero",
+        "[env]\nid = \"GridWorld\"\nmap_file = \"/dev/zero\"\n",
+        &["/dev/zero", "larger than 1 MiB"],
+    );
+}
+
+#[test]
+fn sizes_beyond_this_machine_s_memory_are_refused_before_anything_runs() {
+    // Each passed validation once and then made libtorch's allocator panic mid-run (the
+    // networks) or ran out of memory slowly (the copies, states and batches).
+    let huge = "100000000000";
+    let cases = [
+        (
+            "huge-teacher",
+            format!("[teacher]\nhidden = [{huge}]\n"),
+            "teacher.hidden",
+        ),
+        (
+            "huge-student",
+            format!("[[students]]\nname = \"s\"\nhidden = [{huge}]\n"),
+            "students[0].hidden",
+        ),
+        (
+            "huge-envs",
+            format!("[teacher]\nnum_envs = {huge}\n"),
+            "teacher.num_envs",
+        ),
+        (
+            "huge-episodes",
+            format!("[eval]\nepisodes = {huge}\n"),
+            "eval.episodes",
+        ),
+        (
+            "huge-states",
+            format!("[distill]\nstates = {huge}0\n"),
+            "distill.states",
+        ),
+        (
+            "huge-batch",
+            format!("[teacher]\nbatch_size = {huge}\n"),
+            "teacher.batch_size",
+        ),
+        (
+            "huge-collect-envs",
+            format!("[distill]\ncollect_envs = {huge}\n"),
+            "distill.collect_envs",
+        ),
+    ];
+    for (case, table, key) in cases {
+        bad_experiment(
             case,
-            &["run", s(&file), "--out", s(&out)],
-            BAD_INPUT,
-            &dir,
-            &needles,
+            &format!("{CARTPOLE}{table}"),
+            &[&format!("{key} = "), huge, "more than this machine's"],
         );
     }
 }
@@ -485,12 +571,14 @@ fn a_replay_buffer_larger_than_memory_is_refused_and_leaves_nothing() {
 /// nothing written.
 fn bad_sweep(case: &str, sweep: &str, needles: &[&str]) -> String {
     let (dir, file, out) = experiment_case(case, &format!("{TINY_CARTPOLE}[sweep]\n{sweep}"));
+    let mut needles = needles.to_vec();
+    needles.push(s(&file));
     refused(
         case,
         &["sweep", s(&file), "--seeds", "2", "--out", s(&out)],
         BAD_INPUT,
         &dir,
-        needles,
+        &needles,
     )
 }
 
@@ -499,7 +587,19 @@ fn bad_sweep_tables_are_refused_before_anything_runs() {
     bad_sweep(
         "sweep-unknown-key",
         "temprature = [0.1, 1.0]\n",
-        &["[sweep]", "temprature", "temperature"],
+        &[
+            "invalid [sweep] table",
+            "unknown key `temprature`; did you mean `temperature`?",
+        ],
+    );
+    bad_sweep(
+        "sweep-key-of-another-table",
+        "gamma = [0.9, 0.99]\n",
+        &[
+            "unknown key `gamma`",
+            "sweep keys are [distill] keys",
+            "`temperature`",
+        ],
     );
     bad_sweep(
         "sweep-bad-value",
@@ -781,6 +881,19 @@ fn eval_of_a_missing_checkpoint_says_what_to_pass() {
         "{stderr}"
     );
     assert!(!Path::new("/nonexistent").exists());
+}
+
+#[test]
+fn eval_of_more_episodes_than_memory_holds_is_refused() {
+    // One environment copy per episode: four billion of them once ran the allocator dry.
+    let dir = scratch("eval-huge");
+    refused(
+        "eval-huge",
+        &["eval", s(trained_teacher()), "--episodes", "4000000000"],
+        BAD_INPUT,
+        &dir,
+        &["--episodes 4000000000", "more than this machine's"],
+    );
 }
 
 #[test]

@@ -3,27 +3,41 @@
 use crate::CoreError;
 use tch::Device;
 
+/// The device names retort accepts, for messages that refuse another.
+pub const DEVICE_NAMES: &str = "`cpu`, `cuda` or `cuda:N`";
+
+/// Reads `cpu`, `cuda` or `cuda:N` without asking libtorch whether that device exists, so that
+/// a misspelt name is refused as such ([`parse_device`] also checks that it exists).
+pub fn device_from_name(name: &str) -> Result<Device, CoreError> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Ok(Device::Cuda(0)),
+        _ => match name.strip_prefix("cuda:").map(str::parse::<usize>) {
+            Some(Ok(index)) => Ok(Device::Cuda(index)),
+            _ => Err(CoreError::Device {
+                device: name.to_string(),
+                message: format!("expected {DEVICE_NAMES}"),
+            }),
+        },
+    }
+}
+
 /// Parses `cpu`, `cuda` or `cuda:N`, refusing CUDA when libtorch sees no GPU.
 pub fn parse_device(name: &str) -> Result<Device, CoreError> {
-    let refuse = |message: String| CoreError::Device {
-        device: name.to_string(),
-        message,
-    };
-    let device = match name {
-        "cpu" => return Ok(Device::Cpu),
-        "cuda" => Device::Cuda(0),
-        _ => match name.strip_prefix("cuda:").map(str::parse::<usize>) {
-            Some(Ok(index)) => Device::Cuda(index),
-            _ => return Err(refuse("expected `cpu`, `cuda` or `cuda:N`".into())),
-        },
+    let device = device_from_name(name)?;
+    let Device::Cuda(index) = device else {
+        return Ok(device);
     };
     let available = tch::Cuda::device_count();
-    match device {
-        Device::Cuda(index) if (index as i64) < available => Ok(device),
-        _ => Err(refuse(format!(
-            "libtorch sees {available} CUDA device(s); use `--device cpu` or a GPU machine"
-        ))),
+    if (index as i64) < available {
+        return Ok(device);
     }
+    Err(CoreError::Device {
+        device: name.to_string(),
+        message: format!(
+            "libtorch sees {available} CUDA device(s); use `--device cpu` or a GPU machine"
+        ),
+    })
 }
 
 /// Sets libtorch's intra-op and inter-op thread counts.
@@ -49,5 +63,9 @@ mod tests {
         assert_eq!(parse_device("cpu").unwrap(), Device::Cpu);
         let message = parse_device("gpu").unwrap_err().to_string();
         assert!(message.contains("`cpu`, `cuda` or `cuda:N`"), "{message}");
+        assert_eq!(device_from_name("cuda:3").unwrap(), Device::Cuda(3));
+        for name in ["tpu", "cuda:", "cuda:-1", "CPU", ""] {
+            assert!(device_from_name(name).is_err(), "{name:?}");
+        }
     }
 }

@@ -32,7 +32,7 @@ mod stats;
 
 pub use adam::{Adam, AdamConfig, AdamState, Optimizer};
 pub use checkpoint::{load_checkpoint, save_checkpoint, ModelCard, MODEL_FORMAT};
-pub use device::{parse_device, set_threads};
+pub use device::{device_from_name, parse_device, set_threads, DEVICE_NAMES};
 pub use diff::differing_keys;
 pub use error::CoreError;
 pub use eval::{evaluate, EvalConfig, EvalStats};

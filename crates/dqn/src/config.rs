@@ -269,7 +269,7 @@ impl DqnConfig {
 }
 
 /// Total physical memory in bytes, where the system tells (Linux `/proc/meminfo`).
-fn physical_memory() -> Option<u64> {
+pub fn physical_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

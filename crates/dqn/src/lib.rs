@@ -49,7 +49,7 @@ mod sum_tree;
 mod target;
 mod trainer;
 
-pub use config::DqnConfig;
+pub use config::{physical_memory, DqnConfig};
 pub use error::DqnError;
 pub use replay::{Batch, ReplayBuffer, Transition};
 pub use resume::{check_resumable, RESUME_FORMAT};

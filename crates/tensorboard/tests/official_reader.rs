@@ -243,3 +243,67 @@ fn tensorboard_reader_rejects_a_corrupt_file() {
     let error = json["files"][0]["error"].as_str().expect("error text");
     assert!(error.contains("crc"), "{error}");
 }
+
+#[test]
+fn tensorboard_reads_a_file_while_its_writer_is_still_open() {
+    let logdir = tempfile::tempdir().expect("tempdir");
+    let mut writer = SummaryWriter::create(logdir.path().join("live")).expect("create");
+    writer.set_flush_interval(std::time::Duration::from_millis(50));
+    let values = [1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 2.0];
+    for (step, value) in values.iter().enumerate() {
+        writer
+            .add_scalar("live/x", *value, step as i64)
+            .expect("scalar");
+    }
+    // Past the interval, the next event takes everything pending to the file; the writer
+    // stays open while TensorBoard reads.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    writer.add_scalar("live/x", 3.0, 5).expect("scalar");
+
+    let (code, json) = tb_check(logdir.path());
+    assert_eq!(code, 0, "{json:#}");
+    let series = &json["runs"]["live"]["scalars"]["live/x"];
+    assert_eq!(series["n"], 6, "{json:#}");
+    let read: Vec<f64> = series["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(as_f64)
+        .collect();
+    assert_eq!(read[0], 1.0);
+    assert!(read[1].is_nan(), "NaN was read as {}", read[1]);
+    assert_eq!(read[2..], [f64::INFINITY, f64::NEG_INFINITY, 2.0, 3.0]);
+    drop(writer);
+}
+
+#[test]
+fn tensorboard_reads_every_file_of_writers_opened_at_once_in_one_folder() {
+    let logdir = tempfile::tempdir().expect("tempdir");
+    let run = logdir.path().join("run");
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let (run, barrier) = (run.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut writer = SummaryWriter::create(&run).expect("create");
+                for step in 0..50 {
+                    writer
+                        .add_scalar(&format!("w{t}"), f64::from(step), i64::from(step))
+                        .expect("scalar");
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("no writer panics");
+    }
+    let (code, json) = tb_check(logdir.path());
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["files"].as_array().expect("files").len(), 4);
+    for t in 0..4 {
+        let series = &json["runs"]["run"]["scalars"][format!("w{t}")];
+        assert_eq!(series["n"], 50, "w{t}: {json:#}");
+        assert_eq!(as_f64(&series["last_value"]), 49.0);
+    }
+}

@@ -3,6 +3,7 @@
 use crate::error::{MapError, MapErrorKind};
 use crate::EnvError;
 use std::collections::VecDeque;
+use std::io::Read;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -54,6 +55,10 @@ impl Tile {
         matches!(self, Tile::Goal | Tile::Hole)
     }
 }
+
+/// The largest map file [`GridMap::from_file`] reads: far more cells than a one-hot
+/// observation can hold in a replay buffer.
+pub const MAX_MAP_FILE_BYTES: u64 = 1 << 20;
 
 /// The map alphabet, quoted in parse errors so that the fix is on screen.
 const ALPHABET: &str = "`#` wall, `.` or `F` floor, `S` start, `G` goal, `H` hole, `C` cliff";
@@ -166,12 +171,29 @@ impl GridMap {
         Ok(map)
     }
 
-    /// Reads and parses a map file; errors name the file.
+    /// Reads and parses a map file; errors name the file. Files over [`MAX_MAP_FILE_BYTES`]
+    /// are refused after reading that much, so that a path to something endless (`/dev/zero`)
+    /// or huge fails at once.
     pub fn from_file(path: &Path) -> Result<GridMap, EnvError> {
-        let text = std::fs::read_to_string(path).map_err(|source| EnvError::Io {
+        let io = |source| EnvError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut text = String::new();
+        file.take(MAX_MAP_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(io)?;
+        if text.len() as u64 > MAX_MAP_FILE_BYTES {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "larger than {} MiB, which is no map file; a map holds one short line of \
+                     cells per row",
+                    MAX_MAP_FILE_BYTES >> 20
+                ),
+            )));
+        }
         GridMap::parse(&text).map_err(|source| EnvError::MapFile {
             path: path.to_path_buf(),
             source,
@@ -376,6 +398,17 @@ mod tests {
     #[test]
     fn refuses_any_unreachable_goal_even_if_another_is_reachable() {
         assert_eq!(at(&refusal("G.S#G")), (MapErrorKind::UnreachableGoal, 1, 5));
+    }
+
+    #[test]
+    fn an_endless_or_huge_map_file_is_refused_without_reading_it_all() {
+        let message = GridMap::from_file(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("/dev/zero") && message.contains("larger than 1 MiB"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -81,7 +81,7 @@ mod map;
 
 pub use builtin::BuiltinMap;
 pub use dp::{FiniteHorizon, ValueIteration, MAX_SWEEPS, UNLIMITED_HORIZON};
-pub use map::{GridMap, Tile};
+pub use map::{GridMap, Tile, MAX_MAP_FILE_BYTES};
 
 use crate::{check_reset_len, check_step, Env, EnvError, EnvSnapshot, ObsKind, RngState, Step};
 use rand::{Rng, SeedableRng};
