@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, printed as numbers measured in this run on this machine.
 #
-#   scripts/bench.sh [envs|update|teacher|variants|pipeline|sb3|all] [SEEDS]
+#   scripts/bench.sh [envs|update|teacher|variants|pipeline|sb3|distill|all] [SEEDS]
 #
 # envs      environment steps/s in Rust and in Gymnasium 1.4.0 (installed into the libtorch
 #           venv on first use), side by side, with their ratio.
@@ -14,14 +14,20 @@
 # pipeline  the whole `retort run experiments/cartpole.toml`: wall clock and peak memory.
 # sb3       Stable-Baselines3 DQN (rl-zoo CartPole settings) for the same seeds, installed into
 #           the libtorch venv on first use, then the ratio of median training times.
+# distill   fitting students to one saved set of teacher states, by retort (`fit_student`)
+#           and by PyTorch (benchmarks/torch_distill.py: same student, KL at τ = 0.01, Adam,
+#           same steps, batch and learning rate), one thread each, alternating, for seeds
+#           0..SEEDS-1 (default 3): seconds, held-out agreement and the 100-episode return of
+#           each (both played by `retort eval` on the same episodes), and the ratio of times.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 cargo build --release --locked --quiet
 cargo build --release --locked --quiet -p retort-dqn --example update_cost
+cargo build --release --locked --quiet -p retort-distill --example distill_speed
 retort="${CARGO_TARGET_DIR:-target}/release/retort"
 what=${1:-all}
-seeds=${2:-5}
+seeds=${2:-}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
@@ -41,6 +47,7 @@ if [[ $what == update || $what == all ]]; then
 fi
 
 if [[ $what == teacher || $what == all ]]; then
+    seeds=${seeds:-5}
     echo "== retort teacher, experiments/cartpole.toml, $seeds seeds"
     for ((seed = 0; seed < seeds; seed++)); do
         "$retort" train experiments/cartpole.toml --seed "$seed" \
@@ -96,6 +103,7 @@ if [[ $what == pipeline || $what == all ]]; then
 fi
 
 if [[ $what == sb3 || $what == all ]]; then
+    seeds=${seeds:-5}
     "$RETORT_PYTHON" -c 'import stable_baselines3' 2>/dev/null ||
         "$RETORT_PYTHON" -m pip install --quiet stable-baselines3 gymnasium==1.4.0
     echo "== Stable-Baselines3 DQN, rl-zoo CartPole-v1 settings, $seeds seeds"
@@ -111,4 +119,60 @@ print(statistics.median(json.loads(l)["train_seconds"] for l in open(sys.argv[1]
         awk -v a="$sb3_median" -v b="$retort_median" \
             'BEGIN {printf "retort teacher is %.1fx faster than SB3 (median seconds)\n", a / b}'
     fi
+fi
+
+if [[ $what == distill || $what == all ]]; then
+    distill_seeds=${2:-3}
+    speed="${CARGO_TARGET_DIR:-target}/release/examples/distill_speed"
+    echo "== distillation: retort against PyTorch on the same 20 000 teacher states"
+    "$retort" train experiments/cartpole.toml --seed 0 --out "$scratch/teacher" >/dev/null 2>&1
+    "$speed" collect "$scratch/teacher/teacher" "$scratch/states.safetensors" --seed 0
+    "$retort" eval "$scratch/teacher/teacher" --episodes 100 | tee "$scratch/teacher-eval.txt"
+    # hidden, batch, learning rate, steps: the 226-parameter student at PyTorch's default
+    # learning rate for 2 000 and 20 000 steps, then retort's [distill] defaults (batch 256,
+    # lr 0.01, 4 000 steps) with the demo's 114-parameter student.
+    configs=("32 64 0.001 2000" "32 64 0.001 20000" "16 256 0.01 4000")
+    for config in "${configs[@]}"; do
+        read -r hidden batch lr steps <<<"$config"
+        for ((seed = 0; seed < distill_seeds; seed++)); do
+            args=(--hidden "$hidden" --batch "$batch" --lr "$lr" --steps "$steps" --seed "$seed")
+            for side in retort pytorch; do
+                out="$scratch/student-$side-$hidden-$batch-$lr-$steps-$seed"
+                if [[ $side == retort ]]; then
+                    line=$("$speed" fit "$scratch/states.safetensors" "${args[@]}" --out "$out")
+                else
+                    line=$("$RETORT_PYTHON" benchmarks/torch_distill.py \
+                        "$scratch/states.safetensors" "${args[@]}" --out "$out")
+                fi
+                played=$("$retort" eval "$out" --episodes 100 | grep -o 'return [0-9.]*')
+                echo "${line%\}}, \"return\": ${played#return }}"
+            done
+        done
+    done | tee "$scratch/distill.txt"
+    "$RETORT_PYTHON" - "$scratch/distill.txt" "$scratch/teacher-eval.txt" <<'PY'
+import json, re, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+teacher = float(re.search(r"return ([0-9.]+)", open(sys.argv[2]).read()).group(1))
+print(f"teacher return {teacher:.1f}; medians over seeds (min-max), one thread each")
+print(f"{'student':>14} {'batch':>5} {'lr':>6} {'steps':>6} {'side':>8} {'seconds':>22} "
+      f"{'agreement':>9} {'return':>7} {'retention':>9}")
+groups = {}
+for r in rows:
+    groups.setdefault((tuple(r["hidden"]), r["batch"], r["lr"], r["steps"]), {}) \
+        .setdefault(r["side"], []).append(r)
+for (hidden, batch, lr, steps), sides in groups.items():
+    median = {}
+    for side in ("retort", "pytorch"):
+        runs = sides[side]
+        seconds = [r["seconds"] for r in runs]
+        median[side] = statistics.median(seconds)
+        ret = statistics.median(r["return"] for r in runs)
+        spread = f"{median[side]:.3f} ({min(seconds):.3f}-{max(seconds):.3f})"
+        student = f"{list(hidden)} {runs[0]['params']}p"
+        print(f"{student:>14} {batch:>5} {lr:>6} {steps:>6} {side:>8} {spread:>22} "
+              f"{statistics.median(r['agreement'] for r in runs):>9.4f} {ret:>7.1f} "
+              f"{ret / teacher:>9.1%}")
+    print(f"{'':>14} retort is {median['pytorch'] / median['retort']:.1f}x faster "
+          f"(median seconds, same settings)")
+PY
 fi
