@@ -17,7 +17,9 @@ const PARTS: &[&str] = &["events.out.tfevents.fuzz"];
 fn sound_file(dir: &Path) -> Vec<u8> {
     let mut writer = SummaryWriter::create(dir).expect("create");
     for (step, value) in [1.0, f64::NAN, f64::INFINITY, -2.5].into_iter().enumerate() {
-        writer.add_scalar("loss", value, step as i64).expect("scalar");
+        writer
+            .add_scalar("loss", value, step as i64)
+            .expect("scalar");
     }
     writer.add_text("notes", "*teacher*", 0).expect("text");
     let hparams = [("lr".to_string(), HParam::Number(1e-3))];
