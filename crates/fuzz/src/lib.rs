@@ -460,17 +460,15 @@ fn mutate_bytes(
             }
         }
         // Splice in a range of another kept input.
-        7 => {
-            if !donor.is_empty() {
-                let start = rng.below(donor.len());
-                let end = (start + 1 + rng.below(256)).min(donor.len());
-                let cut = if rng.one_in(2) {
-                    at..(at + rng.below(32)).min(len)
-                } else {
-                    at..at
-                };
-                bytes.splice(cut, donor[start..end].iter().copied());
-            }
+        7 if !donor.is_empty() => {
+            let start = rng.below(donor.len());
+            let end = (start + 1 + rng.below(256)).min(donor.len());
+            let cut = if rng.one_in(2) {
+                at..(at + rng.below(32)).min(len)
+            } else {
+                at..at
+            };
+            bytes.splice(cut, donor[start..end].iter().copied());
         }
         // Delete, duplicate or swap whole lines.
         8 => line_mutation(rng, bytes),
