@@ -20,6 +20,7 @@
 mod buffer;
 mod collect;
 mod config;
+mod cpu_step;
 mod error;
 mod loss;
 mod student;
