@@ -15,8 +15,8 @@
 //! libtorch path to within rounding, not bit for bit; the tests compare losses and gradients
 //! with libtorch's autograd for every loss. As in the fused Adam, every loop is compiled a
 //! second time for AVX2 and chosen at run time; both versions compute lane by lane with the
-//! same correctly rounded operations in the same order (no fused multiply-add), so a run
-//! gives the same numbers on any x86-64 machine.
+//! same operations in the same order (no fused multiply-add), so they give bit-identical
+//! results, and a run repeats exactly on the same machine.
 
 use crate::collect::argmax;
 use crate::{DistillBuffer, DistillConfig, Loss};
@@ -47,18 +47,20 @@ pub(crate) struct CpuStep {
     layers: Vec<(usize, usize)>,
     /// One gradient per tensor of `params`, same order and memory layout.
     gradients: Vec<Vec<f32>>,
-    /// Each layer's weight, `[outputs, inputs]`, and its transpose, `[inputs, outputs]`, and
-    /// its bias, copied from the parameters every step into buffers with [`LANES`] values of
-    /// slack (see [`matmul`]).
+    /// Each layer's weight, `[outputs, inputs]`, copied from the parameters every step into a
+    /// buffer with [`LANES`] values of slack (see [`matmul`]).
     weights: Vec<Vec<f32>>,
+    /// Each layer's weight transposed, `[inputs, outputs]`, with slack.
     transposed: Vec<Vec<f32>>,
+    /// Each layer's bias, with slack.
     biases: Vec<Vec<f32>>,
-    /// Layer inputs and the scores, with [`LANES`] values of slack.
+    /// Layer inputs and the scores, with slack.
     activations: Vec<Vec<f32>>,
+    /// Gradients with respect to each layer's output before its ReLU.
     deltas: Vec<Vec<f32>>,
     /// The minibatch's teacher Q-vectors, `[batch, n_actions]`.
     teacher_q: Vec<f32>,
-    /// Per-state scratch for the loss: `4 · n_actions` values.
+    /// Per-state scratch for the loss: `3 · n_actions` values.
     scratch: Vec<f32>,
 }
 
@@ -108,7 +110,7 @@ impl CpuStep {
             activations: widths.iter().map(|&w| slack(batch * w)).collect(),
             deltas: widths[1..].iter().map(|&w| vec![0f32; batch * w]).collect(),
             teacher_q: vec![0f32; batch * spec.n_actions],
-            scratch: vec![0f32; 4 * spec.n_actions],
+            scratch: vec![0f32; 3 * spec.n_actions],
             widths,
         })
     }
@@ -179,8 +181,11 @@ impl CpuStep {
             let start = Some(&self.biases[l][..]);
             matmul(x, &self.transposed[l], start, batch, inputs, outputs, y);
             if l < last {
+                // Not `max(0.0)`, which would turn a NaN into 0 and hide a divergence.
                 for value in y.iter_mut() {
-                    *value = value.max(0.0);
+                    if *value < 0.0 {
+                        *value = 0.0;
+                    }
                 }
             }
         }
@@ -358,7 +363,7 @@ fn lanes(values: &[f32], at: usize) -> &[f32; LANES] {
 /// with its gradient with respect to `scores` written to `grad`; the formulas of
 /// [`crate::loss`], differentiated as libtorch's autograd does.
 #[inline(always)]
-pub(crate) fn loss_gradient(
+fn loss_gradient(
     config: &DistillConfig,
     scores: &[f32],
     teacher_q: &[f32],

@@ -383,6 +383,36 @@ mod tests {
     }
 
     #[test]
+    fn non_finite_observations_stop_fitting_as_a_divergence() {
+        // A ReLU written as max(x, 0) would turn the NaNs into zeros and fit on silently.
+        let mut buffer = DistillBuffer::new(2, 2);
+        for _ in 0..10 {
+            buffer.push(&[f32::NAN, 1.0], &[1.0, 0.0]);
+        }
+        let config = DistillConfig {
+            steps: 5,
+            batch_size: 4,
+            ..DistillConfig::default()
+        };
+        let result = fit_student(
+            "nan",
+            &[8],
+            &buffer,
+            &buffer,
+            &config,
+            Device::Cpu,
+            0,
+            0,
+            &mut NoObserver,
+        );
+        assert!(
+            matches!(result, Err(DistillError::Diverged { step: 1, .. })),
+            "{:?}",
+            result.err()
+        );
+    }
+
+    #[test]
     fn dagger_spends_the_same_state_budget_over_its_rounds() {
         let spec = MlpSpec {
             obs_dim: 4,
