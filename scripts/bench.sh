@@ -155,7 +155,7 @@ rows = [json.loads(line) for line in open(sys.argv[1])]
 teacher = float(re.search(r"return ([0-9.]+)", open(sys.argv[2]).read()).group(1))
 print(f"teacher return {teacher:.1f}; medians over seeds (min-max), one thread each")
 print(f"{'student':>14} {'batch':>5} {'lr':>6} {'steps':>6} {'side':>8} {'seconds':>22} "
-      f"{'agreement':>9} {'return':>7} {'retention':>9}")
+      f"{'agreement':>9} {'return (min)':>15} {'retention':>9}")
 groups = {}
 for r in rows:
     groups.setdefault((tuple(r["hidden"]), r["batch"], r["lr"], r["steps"]), {}) \
@@ -166,11 +166,13 @@ for (hidden, batch, lr, steps), sides in groups.items():
         runs = sides[side]
         seconds = [r["seconds"] for r in runs]
         median[side] = statistics.median(seconds)
-        ret = statistics.median(r["return"] for r in runs)
+        returns = [r["return"] for r in runs]
+        ret = statistics.median(returns)
         spread = f"{median[side]:.3f} ({min(seconds):.3f}-{max(seconds):.3f})"
+        played = f"{ret:.1f} ({min(returns):.1f})"
         student = f"{list(hidden)} {runs[0]['params']}p"
         print(f"{student:>14} {batch:>5} {lr:>6} {steps:>6} {side:>8} {spread:>22} "
-              f"{statistics.median(r['agreement'] for r in runs):>9.4f} {ret:>7.1f} "
+              f"{statistics.median(r['agreement'] for r in runs):>9.4f} {played:>15} "
               f"{ret / teacher:>9.1%}")
     print(f"{'':>14} retort is {median['pytorch'] / median['retort']:.1f}x faster "
           f"(median seconds, same settings)")

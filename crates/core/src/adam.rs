@@ -217,6 +217,33 @@ impl Adam {
             .iter()
             .map(|g| g.as_ref().map_or(&[][..], f32_slice))
             .collect();
+        self.step_with_gradients(&grad_slices)
+    }
+
+    /// One update from gradients computed elsewhere (by a backward pass written in plain
+    /// Rust, say): `gradients[i]` is the gradient of the `i`-th tensor of
+    /// `VarStore::trainable_variables`, in that tensor's memory order, or empty for a
+    /// parameter that took no part in the loss (left alone). Returns the global gradient norm
+    /// before clipping.
+    ///
+    /// # Panics
+    /// When the number of gradients or a non-empty gradient's length does not match the
+    /// parameters.
+    pub fn step_with_gradients(&mut self, gradients: &[&[f32]]) -> f64 {
+        assert_eq!(
+            gradients.len(),
+            self.params.len(),
+            "one gradient per parameter"
+        );
+        for (grad, param) in gradients.iter().zip(&self.params) {
+            assert!(
+                grad.is_empty() || grad.len() == param.numel(),
+                "a gradient of {} values for a parameter of {}",
+                grad.len(),
+                param.numel()
+            );
+        }
+        let grad_slices = gradients;
 
         // Global norm over all gradients, as torch.nn.utils.clip_grad_norm_ computes it.
         let total_norm = grad_slices
@@ -445,6 +472,51 @@ mod tests {
         let b = Vec::<f32>::try_from(&copy_w).unwrap();
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&a), bits(&b));
+    }
+
+    #[test]
+    fn gradients_given_as_slices_step_exactly_as_stored_gradients_do() {
+        let make = || {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let w = vs.root().var("w", &[3], nn::Init::Const(0.5));
+            let b = vs.root().var("b", &[1], nn::Init::Const(-0.5));
+            (vs, w, b)
+        };
+        let x = Tensor::from_slice(&[1.0f32, -2.0, 3.0]);
+        let loss_of =
+            |w: &Tensor, b: &Tensor| ((w * &x).sum(Kind::Float) + b).square().sum(Kind::Float);
+        let config = AdamConfig {
+            max_grad_norm: Some(1.0),
+            ..AdamConfig::new(0.1)
+        };
+        let (vs_a, w_a, b_a) = make();
+        let (vs_b, w_b, b_b) = make();
+        let mut stored = Adam::new(&vs_a, config).unwrap();
+        let mut given = Adam::new(&vs_b, config).unwrap();
+        for _ in 0..5 {
+            stored.backward_step(&loss_of(&w_a, &b_a));
+            // The same gradients, read out and handed over as plain slices.
+            let mut params = vs_b.trainable_variables();
+            for p in &mut params {
+                p.zero_grad();
+            }
+            loss_of(&w_b, &b_b).backward();
+            let grads: Vec<Vec<f32>> = params
+                .iter()
+                .map(|p| Vec::<f32>::try_from(p.grad()).unwrap())
+                .collect();
+            let slices: Vec<&[f32]> = grads.iter().map(Vec::as_slice).collect();
+            given.step_with_gradients(&slices);
+        }
+        let bits = |t: &Tensor| {
+            Vec::<f32>::try_from(t)
+                .unwrap()
+                .iter()
+                .map(|x| x.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&w_a), bits(&w_b));
+        assert_eq!(bits(&b_a), bits(&b_b));
     }
 
     #[test]

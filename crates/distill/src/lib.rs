@@ -6,6 +6,12 @@
 //! KL(softmax(q_teacher / τ) ‖ softmax(student)) with τ = 0.01, which sharpens the teacher's
 //! Q-values into a nearly one-hot target that still ranks the other actions.
 //!
+//! On the CPU, students of up to 10 000 parameters take each gradient step in plain Rust
+//! (forward pass, loss gradient, backward pass, then the fused Adam): for networks this small
+//! libtorch spends more on dispatching its thirty-odd operations per step than on their
+//! arithmetic. Larger students, and students on other devices, step through libtorch's
+//! autograd. Both give the same results to within rounding.
+//!
 //! ```
 //! use retort_distill::{kl_loss};
 //! use tch::Tensor;
@@ -20,6 +26,7 @@
 mod buffer;
 mod collect;
 mod config;
+mod cpu_step;
 mod error;
 mod loss;
 mod student;
