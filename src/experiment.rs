@@ -285,19 +285,29 @@ pub fn nearest_key<'a>(
         .map(|(_, key)| key)
 }
 
-/// Levenshtein distance between two short strings.
+/// Edit distance between two short strings, counting an insertion, a deletion, a substitution
+/// or a swap of two neighbouring characters (the commonest typo, `sede` for `seed`) as one.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // d[i][j]: distance between the first i characters of a and the first j of b.
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    previous[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let substitution = d[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut best = substitution.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -359,7 +369,9 @@ mod tests {
     fn edit_distances() {
         assert_eq!(edit_distance("gamma", "gamma"), 0);
         assert_eq!(edit_distance("gama", "gamma"), 1);
-        assert_eq!(edit_distance("staets", "states"), 2);
+        assert_eq!(edit_distance("staets", "states"), 1);
+        assert_eq!(edit_distance("sede", "seed"), 1);
+        assert_eq!(edit_distance("abc", "ca"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
     }
 

@@ -169,23 +169,30 @@ impl RunSummary {
                 s.action_micros
             );
         }
+        let students = match self.students.first() {
+            None => String::new(),
+            Some(first) => format!(
+                " Students: {} loss, τ = {}, {} states {}.",
+                first.loss,
+                first.temperature,
+                self.distill_states,
+                if first.collection == "student" {
+                    "collected by each student (DAgger) while it was fitted".into()
+                } else {
+                    format!("collected by the teacher in {:.2} s", self.collect_seconds)
+                }
+            ),
+        };
         out += &format!(
-            "\nTeacher: {} env steps, {} gradient steps{}. Students: {} loss, τ = {}, {} states \
-             {}. Evaluation: {} greedy episodes each, the same seeds \
-             for every policy. Retention is a student's mean return over the teacher's, shown \
-             only when the teacher's is positive. Whole run: {:.1} s.\n",
+            "\nTeacher: {} env steps, {} gradient steps{}.{students} Evaluation: {} greedy \
+             episodes each, the same seeds for every policy. Retention is a student's mean \
+             return over the teacher's, shown only when the teacher's is positive. Whole run: \
+             {:.1} s.\n",
             t.env_steps,
             t.gradient_steps,
             match t.solved_at_env_step {
                 Some(step) => format!(", target return reached at env step {step}"),
                 None => ", target return not reached".into(),
-            },
-            self.students.first().map_or("-", |s| s.loss.as_str()),
-            self.students.first().map_or(0.0, |s| s.temperature),
-            self.distill_states,
-            match self.students.first().map(|s| s.collection.as_str()) {
-                Some("student") => "collected by each student (DAgger) while it was fitted".into(),
-                _ => format!("collected by the teacher in {:.2} s", self.collect_seconds),
             },
             t.episodes,
             self.total_seconds,

@@ -129,9 +129,9 @@ fn a_run_stopped_twice_and_resumed_equals_the_straight_run() {
     assert_eq!(comparable_summary(&pieces), comparable_summary(&straight));
 }
 
-fn spawn_train(args: &[&str]) -> Child {
+fn spawn(command: &str, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_retort"))
-        .arg("train")
+        .arg(command)
         .args(args)
         .current_dir(root())
         .stdout(Stdio::null())
@@ -150,15 +150,15 @@ fn wait_for(file: &Path, extra: Duration) {
 }
 
 #[test]
-fn a_teacher_interrupted_by_ctrl_c_and_resumed_equals_the_straight_run() {
+fn a_run_interrupted_by_ctrl_c_and_resumed_equals_the_straight_run() {
     let dir = scratch("resume-sigint");
     let experiment = write_experiment(&dir, LONG_TEACHER);
     let straight = dir.join("straight");
-    succeed(&["train", &experiment, "--out", straight.to_str().unwrap()]);
+    succeed(&["run", &experiment, "--out", straight.to_str().unwrap()]);
 
     let pieces = dir.join("pieces");
     let p = pieces.to_str().unwrap();
-    let child = spawn_train(&[&experiment, "--out", p]);
+    let child = spawn("run", &[&experiment, "--out", p]);
     wait_for(
         &pieces.join("teacher/resume.safetensors"),
         Duration::from_millis(700),
@@ -172,11 +172,11 @@ fn a_teacher_interrupted_by_ctrl_c_and_resumed_equals_the_straight_run() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(
-        stderr.contains(&format!("continue with `retort train --resume {p}`")),
+        stderr.contains(&format!("continue with `retort run --resume {p}`")),
         "{stderr}"
     );
 
-    succeed(&["train", "--resume", p]);
+    succeed(&["run", "--resume", p]);
     assert_eq!(comparable_summary(&pieces), comparable_summary(&straight));
     assert!(same_file(
         &straight.join("teacher/model.safetensors"),
@@ -199,9 +199,9 @@ fn a_teacher_killed_repeatedly_while_checkpointing_resumes_to_the_straight_run()
     // several land during a write.
     for (attempt, delay_ms) in [400u64, 650, 300, 900, 500].into_iter().enumerate() {
         let mut child = if attempt == 0 {
-            spawn_train(&[&experiment, "--out", p])
+            spawn("train", &[&experiment, "--out", p])
         } else {
-            spawn_train(&["--resume", p])
+            spawn("train", &["--resume", p])
         };
         wait_for(&checkpoint, Duration::from_millis(delay_ms));
         child.kill().unwrap(); // SIGKILL

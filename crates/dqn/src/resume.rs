@@ -555,8 +555,11 @@ impl StateReader {
             };
             fail(format!("{e}{hint}"))
         })?;
+        // A damaged file cannot be mended; the run's other files are fine without it.
+        const DAMAGED: &str = "delete it to train the teacher from the start on --resume, or \
+                               start a new run";
         let (_, metadata) = SafeTensors::read_metadata(&bytes)
-            .map_err(|e| fail(format!("not a readable safetensors file: {e}")))?;
+            .map_err(|e| fail(format!("not a readable safetensors file: {e}; {DAMAGED}")))?;
         let text = metadata
             .metadata()
             .as_ref()
@@ -575,7 +578,7 @@ impl StateReader {
         }
         // Parse once now, so that a truncated file is refused before anything is restored.
         SafeTensors::deserialize(&bytes)
-            .map_err(|e| fail(format!("not a readable safetensors file: {e}")))?;
+            .map_err(|e| fail(format!("not a readable safetensors file: {e}; {DAMAGED}")))?;
         Ok((
             StateReader {
                 path: path.to_path_buf(),
