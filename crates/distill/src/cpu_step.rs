@@ -408,7 +408,8 @@ fn loss_gradient(
     total / batch as f64
 }
 
-/// `out = log_softmax(values / divisor)`, as libtorch computes it: (x − max) − ln Σ e^(x − max).
+/// `out = log_softmax(values / divisor)`, as libtorch computes it:
+/// (x − max) − ln Σ e^(x − max).
 #[inline(always)]
 fn log_softmax(values: &[f32], divisor: f32, out: &mut [f32]) {
     for (o, &v) in out.iter_mut().zip(values) {

@@ -2,11 +2,12 @@
 //!
 //! The trainer follows DQN as Stable-Baselines3 and CleanRL implement it — an experience
 //! replay buffer, a target network, the Huber loss, gradient-norm clipping and a linear ε
-//! schedule on the environment-step clock — with Double DQN, dueling heads (`DqnConfig::dueling`:
-//! value and mean-centred advantage streams), n-step returns and prioritized replay as options, and with the two details that public implementations most often get
-//! wrong pinned by tests: the TD target bootstraps through a time-limit truncation but not
-//! through a termination, and the replay buffer stores the true final observation of an
-//! episode, never the first observation of the next.
+//! schedule on the environment-step clock — with Double DQN, dueling heads
+//! (`DqnConfig::dueling`: value and mean-centred advantage streams), n-step returns and
+//! prioritized replay as options, and with the two details that public implementations most
+//! often get wrong pinned by tests: the TD target bootstraps through a time-limit truncation
+//! but not through a termination, and the replay buffer stores the true final observation of
+//! an episode, never the first observation of the next.
 //!
 //! # Replay variants
 //!

@@ -147,8 +147,8 @@ fn writers_opened_at_once_on_many_threads_make_one_complete_file_each() {
     assert_eq!(tags.len(), threads, "{tags:?}");
 }
 
-/// The folder a child process of [`writers_of_two_processes_started_together_make_two_complete_files`]
-/// writes its run into.
+/// The folder a child process of
+/// [`writers_of_two_processes_started_together_make_two_complete_files`] writes its run into.
 const CHILD_DIR: &str = "RETORT_TB_CHILD_DIR";
 
 #[test]
