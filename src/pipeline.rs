@@ -129,6 +129,7 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunEnd
     write_atomic(&dir.join("summary.md"), &summary.to_markdown())?;
     if !summary.students.is_empty() {
         crate::plots::run_return_vs_params(dir, &summary)?;
+        crate::plots::run_agreement_curves(dir, &summary)?;
     }
     Ok(RunEnd::Finished(Box::new(summary)))
 }
@@ -507,6 +508,7 @@ fn distill_students(
             episodes: stats.returns.len(),
             retention: (teacher_return > 0.0).then(|| stats.summary.mean / teacher_return),
             agreement: fitted.agreement,
+            agreement_curve: fitted.agreement_curve.clone(),
             loss: config.loss.name().into(),
             temperature: config.temperature,
             collection: config.collection.name().into(),

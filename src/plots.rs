@@ -126,6 +126,59 @@ pub fn sweep_plots(dir: &Path, summary: &SweepSummary) -> Result<()> {
     save(&agreement, dir, "agreement_vs_params.png")
 }
 
+/// Each student's held-out agreement while it was fitted, one line per student.
+pub fn run_agreement_curves(dir: &Path, summary: &RunSummary) -> Result<()> {
+    let mut chart = Chart::new(
+        format!("{}: agreement with the teacher while fitting", summary.env),
+        "gradient steps",
+        "held-out agreement (%)",
+    );
+    for s in &summary.students {
+        let points = s
+            .agreement_curve
+            .iter()
+            .map(|&(step, a)| (step as f64, 100.0 * a))
+            .collect();
+        chart = chart.with_series(Series::new(student_label(&s.name, s.params), points));
+    }
+    save(&chart, dir, "agreement_curves.png")
+}
+
+/// For each configuration of a sweep, its students' held-out agreement while fitting: the
+/// mean over seeds at each measured step with its 95 % CI, one line per student, in
+/// `plots/agreement_curves-<configuration>.png`.
+pub fn sweep_agreement_curves(dir: &Path, summary: &SweepSummary) -> Result<()> {
+    for c in &summary.configurations {
+        let mut chart = Chart::new(
+            format!(
+                "{}, {}: agreement while fitting ({} seeds)",
+                summary.env,
+                c.name,
+                summary.seeds.len()
+            ),
+            "gradient steps",
+            "held-out agreement (%)",
+        );
+        for s in &c.students {
+            let curve = &s.agreement_curve;
+            let points = curve
+                .iter()
+                .map(|p| (p.step as f64, 100.0 * p.agreement.mean))
+                .collect();
+            let errors = curve.iter().map(|p| 100.0 * p.agreement.ci95).collect();
+            chart = chart.with_series(
+                Series::new(student_label(&s.name, s.params), points).with_error(errors),
+            );
+        }
+        save(&chart, dir, &format!("agreement_curves-{}.png", c.name))?;
+    }
+    Ok(())
+}
+
+fn student_label(name: &str, params: usize) -> String {
+    format!("{name} ({params} parameters)")
+}
+
 /// Each seed's teacher learning curve in a sweep: the mean return of every periodic greedy
 /// evaluation against environment steps, one line per seed, with the optimal return as a
 /// flat line where the environment has an oracle. Seeds whose teacher was not evaluated

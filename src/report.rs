@@ -108,6 +108,10 @@ pub struct StudentSummary {
     pub retention: Option<f64>,
     /// Fraction of held-out states where the student's greedy action is the teacher's.
     pub agreement: f64,
+    /// The agreement while fitting, as (gradient steps, agreement) pairs; the last is
+    /// `agreement`. Absent from summaries written before it was recorded.
+    #[serde(default)]
+    pub agreement_curve: Vec<(u64, f64)>,
     /// Distillation loss (`kl`, `nll`, `mse`).
     pub loss: String,
     /// τ of the `kl` loss.

@@ -5,8 +5,9 @@
 //! distilled from that same teacher, so configurations differ only in what they vary. Seeds
 //! run in parallel (`--jobs`), each on one libtorch thread. Every single run is an ordinary
 //! run directory, `DIR/<configuration>/seed-<n>/`; the aggregate goes to `DIR/summary.json`
-//! and `DIR/summary.md`, its plots (return and agreement against parameters, and each seed's
-//! teacher learning curve) to `DIR/plots/`.
+//! and `DIR/summary.md`, its plots (return and agreement against parameters, each seed's
+//! teacher learning curve, and each configuration's students' agreement while fitting) to
+//! `DIR/plots/`.
 
 use crate::experiment::{nearest_key, Experiment};
 use crate::pipeline::{self, write_atomic, RunEnd, Stages, TeacherSource};
@@ -147,6 +148,17 @@ pub struct StudentAggregate {
     pub return_mean: Aggregate,
     /// Agreement with the teacher on held-out states.
     pub agreement: Aggregate,
+    /// The agreement while fitting, at the gradient steps every seed measured it.
+    pub agreement_curve: Vec<CurvePoint>,
+}
+
+/// One point of a learning curve over seeds.
+#[derive(Clone, Debug, Serialize)]
+pub struct CurvePoint {
+    /// Gradient steps done.
+    pub step: u64,
+    /// The agreement there.
+    pub agreement: Aggregate,
 }
 
 /// One configuration over seeds.
@@ -232,6 +244,7 @@ pub fn sweep(experiment: &Experiment, dir: &Path, seeds: u64, jobs: usize) -> Re
     write_atomic(&dir.join("summary.md"), &to_markdown(&summary))?;
     crate::plots::sweep_plots(dir, &summary)?;
     crate::plots::sweep_learning_curves(dir, &summary, &curves)?;
+    crate::plots::sweep_agreement_curves(dir, &summary)?;
     Ok(summary)
 }
 
@@ -287,6 +300,7 @@ fn aggregate(configuration: &Configuration, runs: &[&RunSummary]) -> Configurati
             compression: student.compression,
             return_mean: Aggregate::of(runs.iter().map(|r| r.students[i].return_mean).collect()),
             agreement: Aggregate::of(runs.iter().map(|r| r.students[i].agreement).collect()),
+            agreement_curve: curve_over_seeds(runs.iter().map(|r| &r.students[i].agreement_curve)),
         })
         .collect();
     ConfigurationAggregate {
@@ -296,6 +310,28 @@ fn aggregate(configuration: &Configuration, runs: &[&RunSummary]) -> Configurati
         teacher_params: first.teacher.params,
         students,
     }
+}
+
+/// The curves of several seeds, point by point, at the steps all of them have (every seed of
+/// a configuration measures at the same steps unless a run ended early).
+fn curve_over_seeds<'a>(curves: impl Iterator<Item = &'a Vec<(u64, f64)>>) -> Vec<CurvePoint> {
+    let curves: Vec<&Vec<(u64, f64)>> = curves.collect();
+    let Some(first) = curves.first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .filter_map(|&(step, _)| {
+            let values: Option<Vec<f64>> = curves
+                .iter()
+                .map(|c| c.iter().find(|p| p.0 == step).map(|p| p.1))
+                .collect();
+            Some(CurvePoint {
+                step,
+                agreement: Aggregate::of(values?),
+            })
+        })
+        .collect()
 }
 
 /// The sweep as a Markdown table.

@@ -23,6 +23,7 @@ episodes = 10
 [distill]
 states = 1000
 steps = 100
+agreement_points = 4
 [[students]]
 name = "h4"
 hidden = [4]
@@ -89,5 +90,20 @@ fn a_sweep_runs_every_configuration_for_every_seed_from_one_teacher_per_seed() {
         let run: Value = serde_json::from_str(&std::fs::read_to_string(run).unwrap()).unwrap();
         let curve = run["teacher"]["eval_curve"].as_array().unwrap();
         assert_eq!(curve[0][0], 2000, "seed {seed}: {curve:?}");
+    }
+    // Each student's agreement while fitting: 4 points, every 25 of its 100 steps, the last
+    // one its final agreement, per seed and as a mean over seeds.
+    for c in configurations {
+        let student = &c["students"][0];
+        let curve = student["agreement_curve"].as_array().unwrap();
+        let steps: Vec<_> = curve.iter().map(|p| p["step"].as_u64().unwrap()).collect();
+        assert_eq!(steps, [25, 50, 75, 100]);
+        assert_eq!(
+            curve[3]["agreement"]["values"],
+            student["agreement"]["values"]
+        );
+        let name = c["name"].as_str().unwrap();
+        let png = std::fs::read(out_dir.join(format!("plots/agreement_curves-{name}.png")));
+        assert!(png.unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
     }
 }

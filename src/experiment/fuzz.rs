@@ -130,6 +130,7 @@ const KEYS: &[&str] = &[
     "beta",
     "hard_label_weight",
     "holdout_fraction",
+    "agreement_points",
     "sweep",
     "learning_rat",
     "staets",

@@ -193,6 +193,9 @@ fn fit(args: &[String]) -> Result<()> {
         batch_size: args.get("batch", 64)?,
         learning_rate: args.get("lr", defaults.learning_rate)?,
         temperature: args.get("temperature", defaults.temperature)?,
+        // Only the final agreement, as the PyTorch side measures it: the timed work is the
+        // same on both sides.
+        agreement_points: 0,
         ..defaults
     };
     config.validate()?;

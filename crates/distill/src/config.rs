@@ -90,6 +90,11 @@ pub struct DistillConfig {
     pub learning_rate: f64,
     /// Fraction of the states held out to measure agreement with the teacher.
     pub holdout_fraction: f64,
+    /// Times the held-out agreement is measured while a student is fitted, evenly spread over
+    /// its steps, the last at the end: the student's learning curve (`distill/agreement` in
+    /// TensorBoard, `agreement_curve` in summary.json). Each costs one forward pass over the
+    /// held-out states; 0 measures only the final agreement.
+    pub agreement_points: usize,
 }
 
 impl Default for DistillConfig {
@@ -108,6 +113,7 @@ impl Default for DistillConfig {
             batch_size: 256,
             learning_rate: 1e-2,
             holdout_fraction: 0.1,
+            agreement_points: 20,
         }
     }
 }

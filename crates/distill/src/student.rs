@@ -20,6 +20,9 @@ pub struct StudentOutcome {
     pub policy: MlpPolicy,
     /// Fraction of held-out states on which the student's greedy action equals the teacher's.
     pub agreement: f64,
+    /// Held-out agreement while fitting, as (gradient steps done, agreement): the
+    /// `distill.agreement_points` measurements, the last one the final agreement.
+    pub agreement_curve: Vec<(u64, f64)>,
     /// Mean loss over the last logging window.
     pub final_loss: f64,
     /// Wall-clock seconds of fitting.
@@ -42,6 +45,7 @@ struct Fitter<'a> {
     rng: ChaCha8Rng,
     steps_done: u64,
     final_loss: f64,
+    agreement_curve: Vec<(u64, f64)>,
 }
 
 impl<'a> Fitter<'a> {
@@ -79,13 +83,16 @@ impl<'a> Fitter<'a> {
             rng,
             steps_done: 0,
             final_loss: f64::NAN,
+            agreement_curve: Vec::new(),
         })
     }
 
-    /// `steps` gradient steps on minibatches drawn uniformly from `train`.
+    /// `steps` gradient steps on minibatches drawn uniformly from `train`, measuring the
+    /// agreement on `holdout` at the steps [`is_curve_step`] picks.
     fn fit(
         &mut self,
         train: &DistillBuffer,
+        holdout: &DistillBuffer,
         steps: u64,
         observer: &mut dyn Observer,
     ) -> Result<(), DistillError> {
@@ -141,6 +148,9 @@ impl<'a> Fitter<'a> {
                 (loss_sum, loss_count) = (0.0, 0);
                 observer.progress(step);
             }
+            if is_curve_step(step, config.steps, config.agreement_points) {
+                self.measure_agreement(holdout, observer);
+            }
         }
         if loss_count > 0 {
             self.final_loss = loss_sum / loss_count as f64;
@@ -148,21 +158,41 @@ impl<'a> Fitter<'a> {
         Ok(())
     }
 
+    /// Appends the held-out agreement at the current step to the curve and the log.
+    fn measure_agreement(&mut self, holdout: &DistillBuffer, observer: &mut dyn Observer) {
+        let value = agreement(&self.policy, holdout);
+        observer.scalar("distill/agreement", value, self.steps_done);
+        self.agreement_curve.push((self.steps_done, value));
+    }
+
     fn finish(
-        self,
+        mut self,
         holdout: &DistillBuffer,
         start: Instant,
         observer: &mut dyn Observer,
     ) -> StudentOutcome {
-        let agreement = agreement(&self.policy, holdout);
-        observer.scalar("distill/agreement", agreement, self.steps_done);
+        // The curve's last point is the final agreement unless fitting stopped early or no
+        // point was asked for; then it is measured now.
+        if self.agreement_curve.last().map(|&(step, _)| step) != Some(self.steps_done) {
+            self.measure_agreement(holdout, observer);
+        }
+        let agreement = self.agreement_curve.last().expect("measured just above").1;
         StudentOutcome {
             policy: self.policy,
             agreement,
+            agreement_curve: self.agreement_curve,
             final_loss: self.final_loss,
             seconds: start.elapsed().as_secs_f64(),
         }
     }
+}
+
+/// Whether the held-out agreement is measured after gradient step `step` (counted from 1) of
+/// `total`: at `points` steps spread evenly, the last of them `total` itself. Those are the
+/// steps where `step · points / total` reaches a new integer.
+fn is_curve_step(step: u64, total: u64, points: usize) -> bool {
+    let (step, total, points) = (step as u128, total as u128, points as u128);
+    total > 0 && step <= total && step * points / total > (step - 1) * points / total
 }
 
 /// The training set as two tensors on the policy's device, for the libtorch step.
@@ -214,7 +244,7 @@ pub fn fit_student(
     let start = Instant::now();
     let (d, a) = (train.obs_dim(), train.n_actions());
     let mut fitter = Fitter::new(name, hidden, d, a, config, device, seed, index)?;
-    fitter.fit(train, config.steps, observer)?;
+    fitter.fit(train, holdout, config.steps, observer)?;
     Ok(fitter.finish(holdout, start, observer))
 }
 
@@ -223,7 +253,8 @@ pub fn fit_student(
 /// teacher's action with probability `config.beta`^r. Every state is labelled by the teacher,
 /// states are aggregated over rounds, each round holds out `holdout_fraction` of its states for
 /// measuring agreement, and the states and gradient steps are split evenly over the rounds, so
-/// the budget is the one teacher-driven collection uses.
+/// the budget is the one teacher-driven collection uses. The agreement curve's points are
+/// spread over all rounds' steps; each is measured on the states held out so far.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_student_dagger(
     name: &str,
@@ -277,7 +308,7 @@ pub fn fit_student_dagger(
         train.extend(&fresh_train);
         holdout.extend(&fresh_holdout);
         observer.scalar("distill/states", train.len() as f64, fitter.steps_done);
-        fitter.fit(&train, share(config.steps), observer)?;
+        fitter.fit(&train, &holdout, share(config.steps), observer)?;
     }
     let states = train.len() + holdout.len();
     Ok((fitter.finish(&holdout, start, observer), states))
@@ -337,6 +368,54 @@ mod tests {
         .unwrap();
         assert!(outcome.agreement >= 0.97, "agreement {}", outcome.agreement);
         assert!(outcome.final_loss.is_finite());
+        // The default 20 points, every 25 of the 500 steps, the last the final agreement.
+        let steps: Vec<u64> = outcome.agreement_curve.iter().map(|p| p.0).collect();
+        assert_eq!(steps, (1..=20).map(|i| 25 * i).collect::<Vec<_>>());
+        assert_eq!(outcome.agreement_curve[19].1, outcome.agreement);
+        assert!(outcome.agreement_curve[0].1 < outcome.agreement);
+    }
+
+    #[test]
+    fn agreement_is_measured_at_evenly_spread_steps_ending_with_the_last() {
+        let steps = |total, points| -> Vec<u64> {
+            (1..=total)
+                .filter(|&s| is_curve_step(s, total, points))
+                .collect()
+        };
+        assert_eq!(steps(10, 3), [4, 7, 10]);
+        assert_eq!(steps(4000, 4), [1000, 2000, 3000, 4000]);
+        assert_eq!(steps(5, 1), [5]);
+        assert_eq!(steps(3, 10), [1, 2, 3]);
+        assert_eq!(steps(3, usize::MAX), [1, 2, 3]);
+        assert!(steps(100, 0).is_empty());
+    }
+
+    #[test]
+    fn without_curve_points_only_the_final_agreement_is_measured() {
+        let mut buffer = DistillBuffer::new(1, 2);
+        for i in 0..100 {
+            let x = i as f32 / 50.0 - 1.0;
+            buffer.push(&[x], &[-x, x]);
+        }
+        let config = DistillConfig {
+            steps: 30,
+            agreement_points: 0,
+            ..DistillConfig::default()
+        };
+        let (train, holdout) = buffer.split_holdout(0.2);
+        let outcome = fit_student(
+            "t",
+            &[4],
+            &train,
+            &holdout,
+            &config,
+            Device::Cpu,
+            0,
+            0,
+            &mut NoObserver,
+        )
+        .unwrap();
+        assert_eq!(outcome.agreement_curve, [(30, outcome.agreement)]);
     }
 
     #[test]
@@ -359,7 +438,9 @@ mod tests {
             if !plain {
                 fitter.cpu = None;
             }
-            fitter.fit(&buffer, config.steps, &mut NoObserver).unwrap();
+            fitter
+                .fit(&buffer, &buffer, config.steps, &mut NoObserver)
+                .unwrap();
             let vars = fitter.policy.var_store().variables();
             let mut names: Vec<&String> = vars.keys().collect();
             names.sort();
