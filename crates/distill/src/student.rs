@@ -338,9 +338,9 @@ mod tests {
     use super::*;
     use retort_core::NoObserver;
 
-    #[test]
-    fn a_student_learns_a_simple_teacher_almost_perfectly() {
-        // Teacher: action 1 when the first feature is positive, with a margin of 1.
+    /// Fits an 8-unit student for 500 steps to a teacher that takes action 1 when the first
+    /// feature is positive, with a margin of 1.
+    fn fit_threshold_teacher(agreement_points: usize) -> StudentOutcome {
         let mut buffer = DistillBuffer::new(2, 2);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         for _ in 0..2_000 {
@@ -352,27 +352,47 @@ mod tests {
         let (train, holdout) = buffer.split_holdout(0.1);
         let config = DistillConfig {
             steps: 500,
+            agreement_points,
             ..DistillConfig::default()
         };
-        let outcome = fit_student(
+        let device = Device::Cpu;
+        fit_student(
             "t",
             &[8],
             &train,
             &holdout,
             &config,
-            Device::Cpu,
+            device,
             0,
             0,
             &mut NoObserver,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn a_student_learns_a_simple_teacher_almost_perfectly() {
+        let outcome = fit_threshold_teacher(20);
         assert!(outcome.agreement >= 0.97, "agreement {}", outcome.agreement);
         assert!(outcome.final_loss.is_finite());
-        // The default 20 points, every 25 of the 500 steps, the last the final agreement.
+        // 20 points, every 25 of the 500 steps, the last the final agreement.
         let steps: Vec<u64> = outcome.agreement_curve.iter().map(|p| p.0).collect();
         assert_eq!(steps, (1..=20).map(|i| 25 * i).collect::<Vec<_>>());
         assert_eq!(outcome.agreement_curve[19].1, outcome.agreement);
         assert!(outcome.agreement_curve[0].1 < outcome.agreement);
+    }
+
+    #[test]
+    fn measuring_the_curve_leaves_the_fit_unchanged() {
+        let with_curve = fit_threshold_teacher(20);
+        let without = fit_threshold_teacher(0);
+        // Without points only the final agreement is measured.
+        assert_eq!(without.agreement_curve, [(500, without.agreement)]);
+        assert_eq!(without.agreement, with_curve.agreement);
+        assert_eq!(without.final_loss, with_curve.final_loss);
+        let probe = [0.3f32, -0.7, -0.2, 0.9];
+        let scores = |o: &StudentOutcome| Vec::<f32>::try_from(o.policy.scores(&probe).view([-1]));
+        assert_eq!(scores(&without).unwrap(), scores(&with_curve).unwrap());
     }
 
     #[test]
@@ -388,34 +408,6 @@ mod tests {
         assert_eq!(steps(3, 10), [1, 2, 3]);
         assert_eq!(steps(3, usize::MAX), [1, 2, 3]);
         assert!(steps(100, 0).is_empty());
-    }
-
-    #[test]
-    fn without_curve_points_only_the_final_agreement_is_measured() {
-        let mut buffer = DistillBuffer::new(1, 2);
-        for i in 0..100 {
-            let x = i as f32 / 50.0 - 1.0;
-            buffer.push(&[x], &[-x, x]);
-        }
-        let config = DistillConfig {
-            steps: 30,
-            agreement_points: 0,
-            ..DistillConfig::default()
-        };
-        let (train, holdout) = buffer.split_holdout(0.2);
-        let outcome = fit_student(
-            "t",
-            &[4],
-            &train,
-            &holdout,
-            &config,
-            Device::Cpu,
-            0,
-            0,
-            &mut NoObserver,
-        )
-        .unwrap();
-        assert_eq!(outcome.agreement_curve, [(30, outcome.agreement)]);
     }
 
     #[test]
