@@ -141,6 +141,7 @@ impl Experiment {
         }
         let env = retort_envs::make(&self.env).map_err(|e| anyhow::anyhow!("[env]: {e}"))?;
         self.teacher.check_buffer_memory(env.obs_dim())?;
+        self.teacher.exact_evaluator(&self.env)?;
         match retort_dqn::physical_memory() {
             Some(total) => self.check_memory(env.obs_dim(), env.n_actions(), total.into()),
             None => Ok(()),

@@ -137,6 +137,12 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunEnd
 /// The final evaluation: the same episodes (same seeds) for the teacher and every student, so
 /// their returns differ by policy only. The seeds are not those of the evaluations during
 /// training, which chose the teacher's snapshot and would flatter it.
+/// The greedy policy's exact expected return on a grid map; `None` for other environments.
+fn expected_return(policy: &MlpPolicy, experiment: &Experiment) -> Result<Option<f64>> {
+    let evaluator = retort_envs::exact_evaluator(&experiment.env)?;
+    Ok(evaluator.map(|e| retort_core::exact_return(policy, &e)))
+}
+
 fn final_eval_config(experiment: &Experiment) -> EvalConfig {
     EvalConfig {
         episodes: experiment.eval.episodes,
@@ -243,11 +249,15 @@ fn train_teacher(
         &experiment.env,
         &final_eval_config(experiment),
     )?;
+    let expected = expected_return(&outcome.policy, experiment)?;
     let step = outcome.env_steps as i64;
     let evaluations = observer.points("eval/return_mean");
     let writer = observer.writer();
     writer.add_scalar("eval/final_return_mean", stats.summary.mean, step)?;
     writer.add_scalar("eval/final_return_std", stats.summary.std, step)?;
+    if let Some(expected) = expected {
+        writer.add_scalar("eval/expected_return", expected, step)?;
+    }
     let params = card.params;
     let mut hparams = common_hparams(experiment, "teacher", &card);
     hparams.push(("loss".into(), HParam::Text("td-huber".into())));
@@ -266,6 +276,7 @@ fn train_teacher(
         return_std: stats.summary.std,
         return_ci95: stats.summary.ci95,
         episodes: stats.returns.len(),
+        expected_return: expected,
         env_steps: outcome.env_steps,
         gradient_steps: outcome.gradient_steps,
         solved_at_env_step: outcome.solved_at,
@@ -393,6 +404,7 @@ fn load_teacher(
         return_std: stats.summary.std,
         return_ci95: stats.summary.ci95,
         episodes: stats.returns.len(),
+        expected_return: expected_return(&policy, experiment)?,
         env_steps: 0,
         gradient_steps: 0,
         solved_at_env_step: None,
@@ -485,11 +497,16 @@ fn distill_students(
             &final_eval_config(experiment),
         )?;
 
+        let expected = expected_return(&fitted.policy, experiment)?;
+
         let step = config.steps as i64;
         let writer = observer.writer();
         writer.add_scalar("eval/return_mean", stats.summary.mean, step)?;
         writer.add_scalar("eval/final_return_mean", stats.summary.mean, step)?;
         writer.add_scalar("eval/final_return_std", stats.summary.std, step)?;
+        if let Some(expected) = expected {
+            writer.add_scalar("eval/expected_return", expected, step)?;
+        }
         let mut hparams = common_hparams(experiment, "student", &card);
         hparams.push(("loss".into(), HParam::Text(config.loss.name().into())));
         hparams.push(("temperature".into(), HParam::Number(config.temperature)));
@@ -506,6 +523,7 @@ fn distill_students(
             return_std: stats.summary.std,
             return_ci95: stats.summary.ci95,
             episodes: stats.returns.len(),
+            expected_return: expected,
             retention: (teacher_return > 0.0).then(|| stats.summary.mean / teacher_return),
             agreement: fitted.agreement,
             agreement_curve: fitted.agreement_curve.clone(),

@@ -57,6 +57,10 @@ pub struct TeacherSummary {
     pub return_ci95: f64,
     /// Episodes of the final evaluation.
     pub episodes: usize,
+    /// Exact expected return of the greedy policy by dynamic programming, on grid maps: what
+    /// the final evaluation's mean estimates, without its sampling error. Absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_return: Option<f64>,
     /// Environment steps of training.
     pub env_steps: u64,
     /// Gradient steps of training.
@@ -103,6 +107,10 @@ pub struct StudentSummary {
     pub return_ci95: f64,
     /// Episodes of the final evaluation.
     pub episodes: usize,
+    /// Exact expected return of the greedy policy by dynamic programming, on grid maps: what
+    /// the final evaluation's mean estimates, without its sampling error. Absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_return: Option<f64>,
     /// Student mean return ÷ teacher mean return; absent (`null`) when the teacher's mean
     /// return is not positive, where the ratio means nothing.
     pub retention: Option<f64>,
@@ -201,6 +209,18 @@ impl RunSummary {
             t.episodes,
             self.total_seconds,
         );
+        if let Some(teacher) = t.expected_return {
+            let students: Vec<String> = self
+                .students
+                .iter()
+                .filter_map(|s| Some(format!(", {} {:.4}", s.name, s.expected_return?)))
+                .collect();
+            out += &format!(
+                "\nExact expected return of each greedy policy (dynamic programming), which the \
+                 means above estimate: teacher {teacher:.4}{}.\n",
+                students.concat()
+            );
+        }
         out
     }
 }

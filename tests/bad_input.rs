@@ -421,6 +421,16 @@ fn unknown_env_and_unknown_loss_are_named() {
         &format!("{CARTPOLE}is_slippery = true\n"),
         &["is_slippery", "CartPole-v1"],
     );
+    // An exact evaluation, which only grid maps have.
+    bad_experiment(
+        "exact-eval",
+        &format!("{CARTPOLE}[teacher]\nexact_eval = true\n"),
+        &[
+            "teacher.exact_eval = true",
+            "grid maps",
+            "remove exact_eval",
+        ],
+    );
 }
 
 #[test]

@@ -66,3 +66,49 @@ fn a_slippery_frozen_lake_4x4_teacher_comes_within_5_percent_of_the_optimum() {
         "{mean} < 0.95 × {optimum}: {teacher}"
     );
 }
+
+#[test]
+fn with_exact_evaluations_the_teacher_kept_is_the_best_one_evaluated() {
+    let dir = scratch("lake4-exact");
+    let file = dir.join("exact.toml");
+    let text = std::fs::read_to_string("experiments/frozenlake-4x4-slippery.toml").unwrap();
+    std::fs::write(
+        &file,
+        text.replace("[teacher]\n", "[teacher]\nexact_eval = true\n"),
+    )
+    .unwrap();
+    let summary = train("lake4-exact-run", file.to_str().unwrap(), "0");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let teacher = &summary["teacher"];
+    // Every periodic evaluation is an exact expected return: at most the optimum.
+    let optimum = summary["optimal_return"].as_f64().unwrap();
+    let curve: Vec<f64> = teacher["eval_curve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|point| point[1].as_f64().unwrap())
+        .collect();
+    assert!(curve.len() > 1, "{teacher}");
+    assert!(
+        curve.iter().all(|&v| (0.0..=optimum).contains(&v)),
+        "{curve:?}"
+    );
+    // The snapshot kept is the best of them, so its exact return, computed again after
+    // training, is exactly the best evaluation; the 1 000 played episodes estimate it.
+    let best = curve.iter().copied().fold(f64::MIN, f64::max);
+    let expected = teacher["expected_return"].as_f64().unwrap();
+    assert_eq!(expected, best, "{teacher}");
+    let mean = teacher["return_mean"].as_f64().unwrap();
+    let ci95 = teacher["return_ci95"].as_f64().unwrap();
+    assert!(
+        (mean - expected).abs() <= 2.0 * ci95,
+        "{mean} ± {ci95} against {expected}"
+    );
+}
+
+#[test]
+fn classic_control_summaries_have_no_expected_return() {
+    let summary = train("cartpole-no-exact", "experiments/ci.toml", "0");
+    assert!(summary["teacher"].get("expected_return").is_none());
+    assert!(summary["optimal_return"].is_null());
+}

@@ -66,9 +66,11 @@ pub mod vec_env;
 pub use acrobot::Acrobot;
 pub use cartpole::CartPole;
 pub use error::{EnvError, MapError, MapErrorKind};
-pub use gridworld::{BuiltinMap, FiniteHorizon, GridMap, GridWorld, Rewards, Tile, ValueIteration};
+pub use gridworld::{
+    BuiltinMap, ExactEvaluator, FiniteHorizon, GridMap, GridWorld, Rewards, Tile, ValueIteration,
+};
 pub use mountain_car::MountainCar;
-pub use registry::{known_ids, make, optimal_return, EnvSpec, ObsKind};
+pub use registry::{exact_evaluator, known_ids, make, optimal_return, EnvSpec, ObsKind};
 pub use snapshot::{EnvSnapshot, RngState};
 pub use vec_env::VecEnv;
 

@@ -2,7 +2,7 @@
 
 use crate::acrobot::{self, Acrobot};
 use crate::cartpole::{self, CartPole, Integrator};
-use crate::gridworld::{BuiltinMap, GridMap, GridWorld};
+use crate::gridworld::{BuiltinMap, ExactEvaluator, GridMap, GridWorld};
 use crate::mountain_car::{self, MountainCar};
 use crate::{Env, EnvError};
 use serde::{Deserialize, Serialize};
@@ -125,6 +125,16 @@ pub fn optimal_return(spec: &EnvSpec) -> Result<Option<f64>, EnvError> {
     Ok(match build(spec)? {
         Built::CartPole(_) | Built::MountainCar(_) | Built::Acrobot(_) => None,
         Built::Grid(env) => Some(env.optimal_return()),
+    })
+}
+
+/// An exact evaluator of stationary policies for the grid family ([`ExactEvaluator`]);
+/// `None` for the classic-control ids, whose state space is continuous. Validates the spec
+/// exactly as [`make`] does.
+pub fn exact_evaluator(spec: &EnvSpec) -> Result<Option<ExactEvaluator>, EnvError> {
+    Ok(match build(spec)? {
+        Built::CartPole(_) | Built::MountainCar(_) | Built::Acrobot(_) => None,
+        Built::Grid(env) => Some(ExactEvaluator::new(env)),
     })
 }
 

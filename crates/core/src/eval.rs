@@ -6,7 +6,7 @@
 //! flatters nothing and hides failures; one episode per copy has no such bias.
 
 use crate::{mean_std_ci95, CoreError, GreedyPolicy, Summary};
-use retort_envs::{make, EnvSpec};
+use retort_envs::{make, EnvSpec, ExactEvaluator};
 
 /// Episodes are cut after this many steps when the environment has no time limit of its own,
 /// so that a policy that never reaches a terminal state cannot hang the evaluation.
@@ -86,6 +86,15 @@ pub fn evaluate(
         lengths,
         summary,
     })
+}
+
+/// The exact expected return of `policy`'s greedy actions on a grid map (see
+/// [`ExactEvaluator`]): one batch of every cell's observation through the policy, then dynamic
+/// programming. What infinitely many [`evaluate`] episodes would average.
+pub fn exact_return(policy: &dyn GreedyPolicy, evaluator: &ExactEvaluator) -> f64 {
+    let mut actions = vec![0; evaluator.cells()];
+    policy.act(evaluator.observations(), &mut actions);
+    evaluator.expected_return(&actions)
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub use checkpoint::{load_checkpoint, save_checkpoint, ModelCard, MODEL_FORMAT};
 pub use device::{device_from_name, parse_device, set_threads, DEVICE_NAMES};
 pub use diff::differing_keys;
 pub use error::CoreError;
-pub use eval::{evaluate, EvalConfig, EvalStats};
+pub use eval::{evaluate, exact_return, EvalConfig, EvalStats};
 pub use observer::{NoObserver, Observer};
 pub use policy::{GreedyPolicy, MlpPolicy, MlpSpec};
 pub use stats::{mean_std_ci95, Summary};

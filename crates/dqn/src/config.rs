@@ -2,6 +2,7 @@
 
 use crate::sum_tree::SumTree;
 use crate::{DqnError, ReplayBuffer};
+use retort_envs::{EnvSpec, ExactEvaluator};
 use serde::{Deserialize, Serialize};
 
 /// The largest `n_step` accepted. Longer windows are not wrong, but each step then sums up to
@@ -91,6 +92,12 @@ pub struct DqnConfig {
     pub eval_interval: u64,
     /// Episodes per greedy evaluation during training.
     pub eval_episodes: usize,
+    /// On grid maps, each greedy evaluation during training computes the policy's exact
+    /// expected return by dynamic programming, what infinitely many episodes would average,
+    /// instead of playing `eval_episodes` episodes: the snapshot kept is then the best policy
+    /// rather than the luckiest evaluation, which matters on slippery maps. Environments with
+    /// a continuous state (CartPole, MountainCar, Acrobot) refuse it.
+    pub exact_eval: bool,
     /// Stop once a greedy evaluation's mean return reaches this; when absent, the
     /// environment's own threshold (CartPole-v1: 475) is used, and environments without one
     /// train for the whole budget.
@@ -134,6 +141,7 @@ impl Default for DqnConfig {
             dueling: false,
             eval_interval: 1_000,
             eval_episodes: 100,
+            exact_eval: false,
             target_return: None,
             checkpoint_interval: 10_000,
             checkpoint_replay: None,
@@ -241,6 +249,23 @@ impl DqnConfig {
 }
 
 impl DqnConfig {
+    /// The exact evaluator `exact_eval` asks for: `None` when it is off, an error naming the
+    /// key when the environment has none.
+    pub fn exact_evaluator(&self, spec: &EnvSpec) -> Result<Option<ExactEvaluator>, DqnError> {
+        if !self.exact_eval {
+            return Ok(None);
+        }
+        match retort_envs::exact_evaluator(spec)? {
+            Some(evaluator) => Ok(Some(evaluator)),
+            None => Err(DqnError::Config {
+                key: "exact_eval",
+                value: "true".into(),
+                expected: "only grid maps (FrozenLake-v1, CliffWalking-v1, GridWorld) have an \
+                           exact evaluation; remove exact_eval for this environment",
+            }),
+        }
+    }
+
     /// Refuses a replay buffer larger than the machine's memory for observations of length
     /// `obs_dim`. Such a buffer may still be granted by the kernel's overcommit and then kill
     /// the process once filled, so it is refused before training starts.

@@ -7,7 +7,9 @@ use crate::{td_targets, Batch, DqnConfig, DqnError, LinearSchedule, ReplayBuffer
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use retort_core::seed::{derive, Stream};
-use retort_core::{evaluate, AdamConfig, EvalConfig, MlpPolicy, MlpSpec, Observer, Optimizer};
+use retort_core::{
+    evaluate, exact_return, AdamConfig, EvalConfig, MlpPolicy, MlpSpec, Observer, Optimizer,
+};
 use retort_envs::{make, EnvSpec};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -145,6 +147,7 @@ pub fn train_with(
         episodes: config.eval_episodes,
         seed: derive(seed, Stream::TrainEval, 0),
     };
+    let exact = config.exact_evaluator(spec)?;
     let mut interrupted = false;
     let save = |learner: &Learner,
                 run: &mut RunState,
@@ -185,11 +188,19 @@ pub fn train_with(
             run.next_eval += config.eval_interval;
             run.last_eval_step = Some(learner.env_steps);
             let tick = Instant::now();
-            let stats = evaluate(&learner.online, spec, &eval_config)?;
+            // An exact evaluation is a mean with no spread to log.
+            let (mean, std) = match &exact {
+                Some(evaluator) => (exact_return(&learner.online, evaluator), None),
+                None => {
+                    let stats = evaluate(&learner.online, spec, &eval_config)?;
+                    (stats.summary.mean, Some(stats.summary.std))
+                }
+            };
             learner.timings.evaluating += tick.elapsed().as_secs_f64();
-            let mean = stats.summary.mean;
             observer.scalar("eval/return_mean", mean, learner.env_steps);
-            observer.scalar("eval/return_std", stats.summary.std, learner.env_steps);
+            if let Some(std) = std {
+                observer.scalar("eval/return_std", std, learner.env_steps);
+            }
             let elapsed = run.seconds_before + start.elapsed().as_secs_f64();
             observer.scalar(
                 "time/sps",

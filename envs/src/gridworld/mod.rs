@@ -80,7 +80,7 @@ mod dp;
 mod map;
 
 pub use builtin::BuiltinMap;
-pub use dp::{FiniteHorizon, ValueIteration, MAX_SWEEPS, UNLIMITED_HORIZON};
+pub use dp::{ExactEvaluator, FiniteHorizon, ValueIteration, MAX_SWEEPS, UNLIMITED_HORIZON};
 pub use map::{GridMap, Tile, MAX_MAP_FILE_BYTES};
 
 use crate::{check_reset_len, check_step, Env, EnvError, EnvSnapshot, ObsKind, RngState, Step};
@@ -301,10 +301,16 @@ impl GridWorld {
     }
 
     fn write_obs(&self, obs: &mut [f32]) {
+        self.observation_of(self.pos, obs);
+    }
+
+    /// Writes the observation the agent receives standing on `cell` (`row * cols + col`) into
+    /// `obs`, which holds [`Env::obs_dim`] values.
+    pub fn observation_of(&self, cell: usize, obs: &mut [f32]) {
         match self.observation {
             ObsKind::OneHot => {
                 obs.fill(0.0);
-                obs[self.pos] = 1.0;
+                obs[cell] = 1.0;
             }
             ObsKind::Coords => {
                 let (rows, cols) = (self.map.rows(), self.map.cols());
@@ -315,8 +321,8 @@ impl GridWorld {
                         0.0
                     }
                 };
-                obs[0] = scale(self.pos / cols, rows);
-                obs[1] = scale(self.pos % cols, cols);
+                obs[0] = scale(cell / cols, rows);
+                obs[1] = scale(cell % cols, cols);
             }
         }
     }
