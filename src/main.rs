@@ -132,6 +132,9 @@ enum Command {
         out: PathBuf,
     },
     /// Greedy evaluation of any saved policy.
+    ///
+    /// Plays the episodes and prints their mean return with its 95 % CI; on grid maps also the
+    /// policy's exact expected return by dynamic programming.
     Eval {
         /// A checkpoint directory (holding model.json and model.safetensors).
         checkpoint: PathBuf,
@@ -517,6 +520,10 @@ fn eval(checkpoint: &Path, episodes: u32, seed: u64, device: &str) -> Result<()>
         s.std,
         episodes
     );
+    if let Some(evaluator) = retort_envs::exact_evaluator(&card.env)? {
+        let expected = retort_core::exact_return(&policy, &evaluator);
+        say!("exact expected return (dynamic programming): {expected:.4}");
+    }
     Ok(())
 }
 

@@ -77,8 +77,20 @@ fn with_exact_evaluations_the_teacher_kept_is_the_best_one_evaluated() {
         text.replace("[teacher]\n", "[teacher]\nexact_eval = true\n"),
     )
     .unwrap();
-    let summary = train("lake4-exact-run", file.to_str().unwrap(), "0");
-    std::fs::remove_dir_all(&dir).unwrap();
+    let out_dir = dir.join("out");
+    let out = retort(&[
+        "train",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
+    let summary: Value = serde_json::from_str(&text).unwrap();
     let teacher = &summary["teacher"];
     // Every periodic evaluation is an exact expected return: at most the optimum.
     let optimum = summary["optimal_return"].as_f64().unwrap();
@@ -104,6 +116,18 @@ fn with_exact_evaluations_the_teacher_kept_is_the_best_one_evaluated() {
         (mean - expected).abs() <= 2.0 * ci95,
         "{mean} ± {ci95} against {expected}"
     );
+    // `retort eval` reports the same exact return beside its played episodes.
+    let teacher_dir = out_dir.join("teacher");
+    let out = retort(&["eval", teacher_dir.to_str().unwrap(), "--episodes", "10"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = format!("exact expected return (dynamic programming): {expected:.4}");
+    assert!(stdout.contains(&line), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
