@@ -150,6 +150,9 @@ pub struct StudentAggregate {
     pub agreement: Aggregate,
     /// The agreement while fitting, at the gradient steps every seed measured it.
     pub agreement_curve: Vec<CurvePoint>,
+    /// Each seed's exact expected return, on grid maps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_return: Option<Aggregate>,
 }
 
 /// One point of a learning curve over seeds.
@@ -170,6 +173,9 @@ pub struct ConfigurationAggregate {
     pub overrides: toml::Table,
     /// The teacher's mean return, over seeds.
     pub teacher_return_mean: Aggregate,
+    /// The teacher's exact expected return over seeds, on grid maps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teacher_expected_return: Option<Aggregate>,
     /// Teacher parameters.
     pub teacher_params: usize,
     /// Every student.
@@ -301,15 +307,22 @@ fn aggregate(configuration: &Configuration, runs: &[&RunSummary]) -> Configurati
             return_mean: Aggregate::of(runs.iter().map(|r| r.students[i].return_mean).collect()),
             agreement: Aggregate::of(runs.iter().map(|r| r.students[i].agreement).collect()),
             agreement_curve: curve_over_seeds(runs.iter().map(|r| &r.students[i].agreement_curve)),
+            expected_return: over_seeds(runs.iter().map(|r| r.students[i].expected_return)),
         })
         .collect();
     ConfigurationAggregate {
         name: configuration.name.clone(),
         overrides: configuration.overrides.iter().cloned().collect(),
         teacher_return_mean: Aggregate::of(runs.iter().map(|r| r.teacher.return_mean).collect()),
+        teacher_expected_return: over_seeds(runs.iter().map(|r| r.teacher.expected_return)),
         teacher_params: first.teacher.params,
         students,
     }
+}
+
+/// A value every seed has, over seeds; `None` if any seed lacks it.
+fn over_seeds(values: impl Iterator<Item = Option<f64>>) -> Option<Aggregate> {
+    values.collect::<Option<Vec<f64>>>().map(Aggregate::of)
 }
 
 /// The curves of several seeds, point by point, at the steps all of them have (every seed of
@@ -340,28 +353,52 @@ pub fn to_markdown(summary: &SweepSummary) -> String {
         "# {} — {} — seeds {:?}\n\nMeans over seeds ± 95 % confidence interval.\n\n",
         summary.experiment, summary.env, summary.seeds
     );
+    // Grid maps have an oracle: their optimum, and each policy's exact expected return beside
+    // the played episodes' mean. Returns within [-1, 1] get four decimals.
+    let exact = summary.optimal_return.is_some();
+    let digits = match summary.optimal_return {
+        Some(best) if best.abs() <= 1.0 => 4,
+        _ => 2,
+    };
+    let show = |a: &Aggregate| format!("{:.*} ± {:.*}", digits, a.mean, digits, a.ci95);
+    let show_exact = |a: &Option<Aggregate>| match (exact, a) {
+        (false, _) => String::new(),
+        (true, Some(a)) => format!(" {} |", show(a)),
+        (true, None) => " — |".into(),
+    };
     if let Some(best) = summary.optimal_return {
-        out += &format!("Optimal mean return (dynamic programming): {best:.4}.\n\n");
-    }
-    out += "| configuration | policy | params | compression | return | agreement |\n";
-    out += "|---|---|---|---|---|---|\n";
-    for c in &summary.configurations {
-        let t = &c.teacher_return_mean;
         out += &format!(
-            "| {} | teacher | {} | 1.0× | {:.2} ± {:.2} | — |\n",
-            c.name, c.teacher_params, t.mean, t.ci95
+            "Optimal mean return (dynamic programming): {best:.4}. The expected return is each \
+             greedy policy's, exact by dynamic programming; the return is the mean of the \
+             played evaluation episodes, which estimates it.\n\n"
+        );
+    }
+    out += "| configuration | policy | params | compression | return | agreement |";
+    out += if exact { " expected return |\n" } else { "\n" };
+    out += if exact {
+        "|---|---|---|---|---|---|---|\n"
+    } else {
+        "|---|---|---|---|---|---|\n"
+    };
+    for c in &summary.configurations {
+        out += &format!(
+            "| {} | teacher | {} | 1.0× | {} | — |{}\n",
+            c.name,
+            c.teacher_params,
+            show(&c.teacher_return_mean),
+            show_exact(&c.teacher_expected_return)
         );
         for s in &c.students {
             out += &format!(
-                "| {} | {} | {} | {:.1}× | {:.2} ± {:.2} | {:.1} ± {:.1} % |\n",
+                "| {} | {} | {} | {:.1}× | {} | {:.1} ± {:.1} % |{}\n",
                 c.name,
                 s.name,
                 s.params,
                 s.compression,
-                s.return_mean.mean,
-                s.return_mean.ci95,
+                show(&s.return_mean),
                 100.0 * s.agreement.mean,
-                100.0 * s.agreement.ci95
+                100.0 * s.agreement.ci95,
+                show_exact(&s.expected_return)
             );
         }
     }
@@ -375,6 +412,56 @@ mod tests {
     fn experiment(sweep: &str) -> Experiment {
         let text = format!("[env]\nid = \"CartPole-v1\"\n[sweep]\n{sweep}");
         toml::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn on_grid_maps_the_table_adds_the_exact_expected_return_with_four_decimals() {
+        let aggregate = |values: &[f64]| Aggregate::of(values.to_vec());
+        let student = StudentAggregate {
+            name: "h8".into(),
+            hidden: vec![8],
+            params: 172,
+            compression: 7.8,
+            return_mean: aggregate(&[0.74, 0.75]),
+            agreement: aggregate(&[1.0, 1.0]),
+            agreement_curve: Vec::new(),
+            expected_return: Some(aggregate(&[0.7402, 0.7402])),
+        };
+        let mut summary = SweepSummary {
+            experiment: "lake".into(),
+            env: "FrozenLake-v1".into(),
+            seeds: vec![0, 1],
+            optimal_return: Some(0.7442),
+            configurations: vec![ConfigurationAggregate {
+                name: "base".into(),
+                overrides: toml::Table::new(),
+                teacher_return_mean: aggregate(&[0.7421, 0.7431]),
+                teacher_expected_return: Some(aggregate(&[0.7402, 0.7402])),
+                teacher_params: 1348,
+                students: vec![student],
+            }],
+        };
+        let table = to_markdown(&summary);
+        // Two seeds: t = 12.706 and the standard error of 0.7421 and 0.7431 is 0.0005.
+        assert!(
+            table.contains(
+                "| base | teacher | 1348 | 1.0× | 0.7426 ± 0.0064 | — | 0.7402 ± 0.0000 |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "| base | h8 | 172 | 7.8× | 0.7450 ± 0.0635 | 100.0 ± 0.0 % | 0.7402 ± 0.0000 |"
+            ),
+            "{table}"
+        );
+        // Without an oracle there is no such column, and returns get two decimals.
+        summary.optimal_return = None;
+        let table = to_markdown(&summary);
+        assert!(
+            table.contains("| base | teacher | 1348 | 1.0× | 0.74 ± 0.01 | — |\n"),
+            "{table}"
+        );
     }
 
     #[test]
