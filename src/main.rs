@@ -339,6 +339,23 @@ fn train(args: &TrainArgs, students: bool) -> Result<()> {
     report_end(end, dir, students)
 }
 
+/// Whether `dir` holds a sweep: folders `<configuration>/seed-<n>` of single runs.
+fn is_sweep_dir(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        std::fs::read_dir(entry.path()).is_ok_and(|mut inner| {
+            inner.any(|e| {
+                e.is_ok_and(|e| {
+                    e.file_name().to_string_lossy().starts_with("seed-")
+                        && e.path().join("config.toml").is_file()
+                })
+            })
+        })
+    })
+}
+
 /// The experiment of the run in `dir` (its config.toml), after checking that the experiment
 /// file given with it, if any, is the same one.
 fn resumed_experiment(args: &TrainArgs, dir: &Path) -> Result<Experiment> {
@@ -347,6 +364,14 @@ fn resumed_experiment(args: &TrainArgs, dir: &Path) -> Result<Experiment> {
         bail!(
             "--resume {}: no config.toml there; pass the directory of a run that `retort run` \
              or `retort train` started",
+            dir.display()
+        );
+    }
+    if is_sweep_dir(dir) {
+        bail!(
+            "--resume {}: this is the directory of a `retort sweep`, whose runs are its \
+             <configuration>/seed-<n> folders; --resume continues one run of `retort run` or \
+             `retort train`, and a sweep is rerun into a new --out directory",
             dir.display()
         );
     }

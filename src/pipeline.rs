@@ -73,6 +73,14 @@ struct Teacher {
     summary: TeacherSummary,
 }
 
+/// How training the teacher ended.
+enum Trained {
+    /// Finished (or finished earlier and reused).
+    Ready(Box<Teacher>),
+    /// Stopped by `--stop-at` at this env step, resumable.
+    Stopped(u64),
+}
+
 /// Runs the chosen stages of `experiment` into `dir` and writes the summaries.
 pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunEnd> {
     let start = Instant::now();
@@ -84,8 +92,8 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunEnd
 
     let teacher = match &stages.teacher {
         TeacherSource::Train => match train_teacher(experiment, dir, device, &stages)? {
-            Some(teacher) => teacher,
-            None => return Ok(RunEnd::Stopped(stages.stop_at.unwrap_or(0))),
+            Trained::Ready(teacher) => *teacher,
+            Trained::Stopped(step) => return Ok(RunEnd::Stopped(step)),
         },
         TeacherSource::Load(path) => load_teacher(experiment, path, dir, device)?,
     };
@@ -155,10 +163,17 @@ fn train_teacher(
     dir: &Path,
     device: Device,
     stages: &Stages,
-) -> Result<Option<Teacher>> {
+) -> Result<Trained> {
     let teacher_dir = dir.join("teacher");
     if stages.resume && teacher_dir.join(TEACHER_OUTCOME).is_file() {
-        return finished_teacher(experiment, &teacher_dir, device).map(Some);
+        let teacher = finished_teacher(experiment, &teacher_dir, device)?;
+        refuse_past_stop(
+            stages.stop_at,
+            teacher.summary.env_steps,
+            dir,
+            "finished at",
+        )?;
+        return Ok(Trained::Ready(Box::new(teacher)));
     }
     let checkpoint = teacher_dir.join(RESUME_FILE);
     let resume = (stages.resume && checkpoint.is_file()).then(|| checkpoint.clone());
@@ -171,7 +186,8 @@ fn train_teacher(
     let config = teacher_config(experiment)?;
     if let Some(path) = &resume {
         // Refused before any file is touched.
-        retort_dqn::check_resumable(path, &config, &experiment.env, experiment.seed)?;
+        let at = retort_dqn::check_resumable(path, &config, &experiment.env, experiment.seed)?;
+        refuse_past_stop(stages.stop_at, at, dir, "at")?;
     }
     if stages.resume {
         repair_event_files(&teacher_dir)?;
@@ -218,7 +234,7 @@ fn train_teacher(
     if outcome.interrupted {
         observer.finish()?;
         if !interrupted() {
-            return Ok(None);
+            return Ok(Trained::Stopped(outcome.env_steps));
         }
         let command = if stages.students { "run" } else { "train" };
         bail!(Interrupted {
@@ -282,6 +298,7 @@ fn train_teacher(
         solved_at_env_step: outcome.solved_at,
         train_seconds: outcome.seconds,
         time_split: Some(outcome.timings),
+        loaded_from: None,
         eval_curve: evaluations
             .iter()
             .map(|&(step, mean)| (step as u64, mean))
@@ -304,10 +321,10 @@ fn train_teacher(
             }
         }
     }
-    Ok(Some(Teacher {
+    Ok(Trained::Ready(Box::new(Teacher {
         policy: outcome.policy,
         summary,
-    }))
+    })))
 }
 
 /// Cuts the incomplete last record that a process killed while writing leaves in an event
@@ -334,6 +351,19 @@ fn repair_event_files(dir: &Path) -> Result<()> {
 }
 
 /// The teacher a resumed run had already finished: its checkpoint and its summary.
+/// Refuses `--stop-at STEP` on a resumed teacher that is already `state` env step `at`: there
+/// is nothing left to stop at, and going on would report a stop that did not happen.
+fn refuse_past_stop(stop_at: Option<u64>, at: u64, dir: &Path, state: &str) -> Result<()> {
+    match stop_at {
+        Some(stop) if stop <= at => bail!(
+            "--stop-at {stop}: the teacher of {} is already {state} env step {at}; give a \
+             later step, or leave --stop-at out to finish the run",
+            dir.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
 fn finished_teacher(
     experiment: &Experiment,
     teacher_dir: &Path,
@@ -410,6 +440,7 @@ fn load_teacher(
         solved_at_env_step: None,
         train_seconds: 0.0,
         time_split: None,
+        loaded_from: Some(from.display().to_string()),
         eval_curve: Vec::new(),
     };
     Ok(Teacher { policy, summary })

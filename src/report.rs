@@ -74,6 +74,11 @@ pub struct TeacherSummary {
     /// evaluations. Absent for a teacher loaded from a checkpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_split: Option<retort_dqn::Timings>,
+    /// The checkpoint the teacher was loaded from (`retort distill`, and every configuration
+    /// of a sweep after the first), which trained it in another run; absent for a teacher
+    /// trained in this run. Its training counters are then 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_from: Option<String>,
     /// Mean return of every periodic greedy evaluation during training, as (env step, mean);
     /// empty for a teacher loaded from a checkpoint and in summaries written before it existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -141,7 +146,7 @@ impl RunSummary {
             self.experiment, self.env, self.seed
         );
         if let Some(optimal) = self.optimal_return {
-            out += &format!("Optimal return (dynamic programming): {optimal:.3}\n\n");
+            out += &format!("Optimal return (dynamic programming): {optimal:.4}\n\n");
         }
         out += "| policy | hidden | params | compression | return (mean ± 95 % CI) | std \
                 | retention | agreement | seconds | µs/action |\n";
@@ -195,19 +200,23 @@ impl RunSummary {
                 }
             ),
         };
+        let teacher = match &t.loaded_from {
+            Some(path) => format!("loaded from {path}"),
+            None => format!(
+                "{} env steps, {} gradient steps{}",
+                t.env_steps,
+                t.gradient_steps,
+                match t.solved_at_env_step {
+                    Some(step) => format!(", target return reached at env step {step}"),
+                    None => ", target return not reached".into(),
+                }
+            ),
+        };
         out += &format!(
-            "\nTeacher: {} env steps, {} gradient steps{}.{students} Evaluation: {} greedy \
-             episodes each, the same seeds for every policy. Retention is a student's mean \
-             return over the teacher's, shown only when the teacher's is positive. Whole run: \
-             {:.1} s.\n",
-            t.env_steps,
-            t.gradient_steps,
-            match t.solved_at_env_step {
-                Some(step) => format!(", target return reached at env step {step}"),
-                None => ", target return not reached".into(),
-            },
-            t.episodes,
-            self.total_seconds,
+            "\nTeacher: {teacher}.{students} Evaluation: {} greedy episodes each, the same seeds \
+             for every policy. Retention is a student's mean return over the teacher's, shown \
+             only when the teacher's is positive. Whole run: {:.1} s.\n",
+            t.episodes, self.total_seconds,
         );
         if let Some(teacher) = t.expected_return {
             let students: Vec<String> = self

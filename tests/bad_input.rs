@@ -1367,6 +1367,29 @@ fn bad_resumes_are_refused_and_change_nothing() {
         &["resume.safetensors", "holds no training state"],
     );
     std::fs::write(&checkpoint, &bytes).unwrap();
+    // A stop the teacher has already passed (its checkpoint is at env step 150).
+    for stop in ["100", "150"] {
+        refused(
+            &format!("resume-stop-at-{stop}"),
+            &["train", "--resume", run_s, "--stop-at", stop],
+            BAD_INPUT,
+            &dir,
+            &[&format!("--stop-at {stop}"), "already at env step 150"],
+        );
+    }
+    // A sweep's directory, which holds runs rather than being one.
+    let sweep = dir.join("sweep");
+    std::fs::create_dir_all(sweep.join("base/seed-0")).unwrap();
+    std::fs::copy(&config, sweep.join("config.toml")).unwrap();
+    std::fs::copy(&config, sweep.join("base/seed-0/config.toml")).unwrap();
+    refused(
+        "resume-a-sweep",
+        &["run", "--resume", s(&sweep)],
+        BAD_INPUT,
+        &dir,
+        &["retort sweep", s(&sweep)],
+    );
+    std::fs::remove_dir_all(&sweep).unwrap();
     // Put back whole, the same run resumes.
     let out = retort(&["train", "--resume", run_s]);
     assert!(

@@ -93,7 +93,8 @@ pub struct DistillConfig {
     /// Times the held-out agreement is measured while a student is fitted, evenly spread over
     /// its steps, the last at the end: the student's learning curve (`distill/agreement` in
     /// TensorBoard, `agreement_curve` in summary.json). Each costs one forward pass over the
-    /// held-out states; 0 measures only the final agreement.
+    /// held-out states; 0 measures only the final agreement, and more points than steps
+    /// measure after every step.
     pub agreement_points: usize,
 }
 

@@ -455,9 +455,15 @@ impl Chart {
         let plot = layout.plot;
         let text_h = font::text_height(self.text_scale()) as i32;
         if !self.title.is_empty() {
-            let tw = font::text_width(&self.title, TITLE_SCALE * self.text_scale()) as i32;
+            // A title too wide for the image at twice the label size is drawn at the label
+            // size rather than cut off.
+            let mut scale = TITLE_SCALE * self.text_scale();
+            if font::text_width(&self.title, scale) + 2 * MARGIN as u32 > self.width {
+                scale = self.text_scale();
+            }
+            let tw = font::text_width(&self.title, scale) as i32;
             let x = (plot.x + (plot.w - tw) / 2).clamp(0, (self.width as i32 - tw).max(0));
-            canvas.text(x, MARGIN, &self.title, TITLE_SCALE * self.text_scale(), INK);
+            canvas.text(x, MARGIN, &self.title, scale, INK);
         }
         if !self.x_label.is_empty() {
             let tw = font::text_width(&self.x_label, self.text_scale()) as i32;
@@ -759,6 +765,35 @@ mod tests {
             .unwrap_or_default()
             .to_string_lossy()
             .starts_with(".chart.png.tmp-"));
+    }
+
+    #[test]
+    fn a_title_too_wide_for_twice_the_label_size_is_drawn_whole_at_the_label_size() {
+        // Ink pixels of the title band, and whether any touches the image's last column.
+        let title_ink = |title: &str| {
+            let chart = Chart::new(title, "x", "y").with_series(Series::new("s", vec![(0.0, 1.0)]));
+            let (w, rgb) = (chart.width as usize, chart.render());
+            let band = MARGIN as usize..MARGIN as usize + 20;
+            let ink = |x: usize, y: usize| rgb[(y * w + x) * 3..][..3] == [INK.0, INK.1, INK.2];
+            let count = band
+                .clone()
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .filter(|&(x, y)| ink(x, y))
+                .count();
+            let at_edge = band.clone().any(|y| ink(w - 1, y) || ink(0, y));
+            (count, at_edge)
+        };
+        let long = "FrozenLake-v1, loss-nll_steps-100: agreement while fitting (2 seeds)";
+        let (count, at_edge) = title_ink(long);
+        assert!(
+            count > 0 && !at_edge,
+            "{count} ink pixels, at the edge: {at_edge}"
+        );
+        // A short title keeps the large size: about four times the ink per character.
+        let short = "FrozenLake-v1";
+        let (short_count, _) = title_ink(short);
+        let per_char = |n: usize, len: usize| n as f64 / len as f64;
+        assert!(per_char(short_count, short.len()) > 3.0 * per_char(count, long.len()));
     }
 
     #[test]
