@@ -3,7 +3,7 @@
 
 Run it with the Python that has gymnasium==1.4.0 (see scripts/gen_fixtures.py):
 
-    $VENV/bin/python scripts/bench_envs.py [--seconds S]
+    $VENV/bin/python scripts/bench_envs.py [--seconds S] [--rounds R]
 
 It builds and runs `cargo run --release -p retort-envs --example bench` (honouring
 CARGO_TARGET_DIR), then times the same loops in Gymnasium on one core: random actions drawn in
@@ -12,11 +12,14 @@ with Gymnasium's default TimeLimit / order-enforcing / checker wrappers, as a us
 The batch cases run 64 and 1024 CartPoles: in Gymnasium once with `SyncVectorEnv` (a Python
 loop over copies, resetting in the same step like retort's VecEnv) and once with its
 NumPy-vectorised CartPole (`vector_entry_point`, which can only reset on the next step). A
-batch step of n copies counts as n steps. Prints steps/s for both sides and their ratio.
+batch step of n copies counts as n steps. Both sides run in alternating rounds (`--rounds`,
+default 5); prints the median steps/s of each side, the median of the rounds' ratios and their
+range.
 """
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -88,32 +91,51 @@ def py_vec(n, mode, seconds):
     return steps / (time.perf_counter() - start)
 
 
+def one_round(seconds):
+    """Every case once, the Rust side first: {(case, Python side): (Rust rate, Python rate)}."""
+    rust = run_rust(seconds)
+    rates = {}
+    for env_id in ("CartPole-v1", "MountainCar-v0", "Acrobot-v1"):
+        rates[(env_id, "gym.make")] = (rust.get(env_id), py_single(env_id, seconds))
+    for n in (64, 1024):
+        case = f"VecEnv{n}-CartPole-v1"
+        rates[(case, "SyncVectorEnv")] = (rust.get(case), py_vec(n, "sync", seconds))
+        rates[(case, "NumPy vector env")] = (rust.get(case), py_vec(n, "numpy", seconds))
+    return rates
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=2.0, help="time per case (default 2)")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="rounds of every case on both sides, alternating (default 5)")
     args = ap.parse_args()
     if gym.__version__ != "1.4.0":
         print(f"note: gymnasium {gym.__version__}, not the pinned 1.4.0", file=sys.stderr)
 
-    rust = run_rust(args.seconds)
-    rows = []
-    for env_id in ("CartPole-v1", "MountainCar-v0", "Acrobot-v1"):
-        rows.append((env_id, env_id, "gym.make", py_single(env_id, args.seconds)))
-    for n in (64, 1024):
-        case = f"VecEnv{n}-CartPole-v1"
-        rows.append((case, case, "SyncVectorEnv", py_vec(n, "sync", args.seconds)))
-        rows.append((case, case, "NumPy vector env", py_vec(n, "numpy", args.seconds)))
+    # A shared or virtual machine's speed drifts by tens of percent from one second to the
+    # next, and a single pair of measurements can land on either side of a drift. Each round
+    # measures both sides back to back; the ratio of each round is computed, and the medians
+    # over rounds are printed with the range of the ratios.
+    rounds = [one_round(args.seconds) for _ in range(max(1, args.rounds))]
 
     print(f"gymnasium {gym.__version__}, numpy {np.__version__}, python "
           f"{sys.version.split()[0]}; {os.cpu_count()} logical CPUs; load average "
-          f"{os.getloadavg()[0]:.2f}; {args.seconds} s per case")
+          f"{os.getloadavg()[0]:.2f}; {args.seconds} s per case; medians over "
+          f"{len(rounds)} rounds")
     print(f"{'case':<24} {'Rust steps/s':>14} {'Python steps/s':>15}  {'Python side':<17} "
-          f"{'Rust/Python':>11}")
-    for case, key, how, py_rate in rows:
-        rs = rust.get(key)
-        ratio = f"{rs / py_rate:11.1f}" if rs else f"{'-':>11}"
-        rs_text = f"{rs:14.0f}" if rs else f"{'-':>14}"
-        print(f"{case:<24} {rs_text} {py_rate:15.0f}  {how:<17} {ratio}")
+          f"{'Rust/Python':>11}  {'range':>13}")
+    for key in rounds[0]:
+        case, how = key
+        py_rate = statistics.median(r[key][1] for r in rounds)
+        if rounds[0][key][0] is None:
+            print(f"{case:<24} {'-':>14} {py_rate:15.0f}  {how:<17} {'-':>11}")
+            continue
+        rs = statistics.median(r[key][0] for r in rounds)
+        ratios = [r[key][0] / r[key][1] for r in rounds]
+        spread = f"{min(ratios):.0f}-{max(ratios):.0f}"
+        print(f"{case:<24} {rs:14.0f} {py_rate:15.0f}  {how:<17} "
+              f"{statistics.median(ratios):11.1f}  {spread:>13}")
 
 
 if __name__ == "__main__":
