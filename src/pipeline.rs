@@ -71,6 +71,9 @@ const TEACHER_OUTCOME: &str = "outcome.json";
 struct Teacher {
     policy: MlpPolicy,
     summary: TeacherSummary,
+    /// Seconds of its training spent by earlier processes of a resumed run, which belong to
+    /// the run's total.
+    earlier_seconds: f64,
 }
 
 /// How training the teacher ended.
@@ -106,6 +109,7 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunEnd
                 .with_context(|| format!("cannot clear {}", students.display()))?;
         }
     }
+    let earlier_seconds = teacher.earlier_seconds;
     let mut summary = RunSummary {
         experiment: experiment.name.clone(),
         env: experiment.env.id.clone(),
@@ -130,7 +134,7 @@ pub fn run(experiment: &Experiment, dir: &Path, stages: Stages) -> Result<RunEnd
             &mut summary,
         )?;
     }
-    summary.total_seconds = start.elapsed().as_secs_f64();
+    summary.total_seconds = start.elapsed().as_secs_f64() + earlier_seconds;
 
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
     write_atomic(&dir.join("summary.json"), &(json + "\n"))?;
@@ -324,6 +328,7 @@ fn train_teacher(
     Ok(Trained::Ready(Box::new(Teacher {
         policy: outcome.policy,
         summary,
+        earlier_seconds: outcome.resumed_seconds,
     })))
 }
 
@@ -387,7 +392,12 @@ fn finished_teacher(
         );
     }
     tracing::info!(dir = %teacher_dir.display(), "reusing the finished teacher");
-    Ok(Teacher { policy, summary })
+    let earlier_seconds = summary.train_seconds;
+    Ok(Teacher {
+        policy,
+        summary,
+        earlier_seconds,
+    })
 }
 
 /// The `[teacher]` settings, with the stopping target filled in: the experiment's own, else
@@ -443,7 +453,11 @@ fn load_teacher(
         loaded_from: Some(from.display().to_string()),
         eval_curve: Vec::new(),
     };
-    Ok(Teacher { policy, summary })
+    Ok(Teacher {
+        policy,
+        summary,
+        earlier_seconds: 0.0,
+    })
 }
 
 fn distill_students(

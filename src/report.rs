@@ -32,7 +32,8 @@ pub struct RunSummary {
     pub collect_seconds: f64,
     /// The students, in the experiment's order.
     pub students: Vec<StudentSummary>,
-    /// Wall-clock seconds of the whole run.
+    /// Wall-clock seconds of the whole run; for a resumed run, the last process's plus the
+    /// teacher's training seconds in the processes before it.
     pub total_seconds: f64,
     /// Directory to pass to `tensorboard --logdir`.
     pub tensorboard_logdir: String,

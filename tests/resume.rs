@@ -127,6 +127,15 @@ fn a_run_stopped_twice_and_resumed_equals_the_straight_run() {
     // Resuming a finished run reuses its teacher and fits the students again, identically.
     succeed(&["run", "--resume", p]);
     assert_eq!(comparable_summary(&pieces), comparable_summary(&straight));
+    // The whole run's seconds include the teacher's training in the earlier processes.
+    let text = std::fs::read_to_string(pieces.join("summary.json")).unwrap();
+    let summary: Value = serde_json::from_str(&text).unwrap();
+    let total = summary["total_seconds"].as_f64().unwrap();
+    let training = summary["teacher"]["train_seconds"].as_f64().unwrap();
+    assert!(
+        total > training,
+        "whole run {total} s, teacher training {training} s"
+    );
 }
 
 fn spawn(command: &str, args: &[&str]) -> Child {

@@ -32,8 +32,12 @@ pub struct TrainOutcome {
     pub gradient_steps: u64,
     /// Episodes finished while training.
     pub episodes: u64,
-    /// Wall-clock seconds of training, evaluations during training included.
+    /// Wall-clock seconds of training, evaluations during training included, over every
+    /// process of a resumed run.
     pub seconds: f64,
+    /// The part of `seconds` spent before the checkpoint this training resumed from (0 when
+    /// it started afresh).
+    pub resumed_seconds: f64,
     /// The env step at which a greedy evaluation first reached the target return.
     pub solved_at: Option<u64>,
     /// Best mean return of the periodic evaluations.
@@ -238,6 +242,7 @@ pub fn train_with(
         gradient_steps: learner.gradient_steps,
         episodes: learner.episodes,
         seconds: run.seconds_before + start.elapsed().as_secs_f64(),
+        resumed_seconds: run.seconds_before,
         solved_at: run.solved_at,
         best_eval: run.best_eval,
         interrupted,
