@@ -7,9 +7,8 @@ mod common;
 use common::{retort, scratch};
 use serde_json::Value;
 
-/// Trains the teacher of `experiment` with `seed` and returns its run's `summary.json`.
-fn train(name: &str, experiment: &str, seed: &str) -> Value {
-    let dir = scratch(name);
+/// Trains the teacher of `experiment` with `seed` into `dir` and returns its `summary.json`.
+fn train_into(dir: &std::path::Path, experiment: &str, seed: &str) -> Value {
     let out = retort(&[
         "train",
         experiment,
@@ -24,7 +23,13 @@ fn train(name: &str, experiment: &str, seed: &str) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
-    let summary = serde_json::from_str(&text).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Trains the teacher of `experiment` with `seed` and returns its run's `summary.json`.
+fn train(name: &str, experiment: &str, seed: &str) -> Value {
+    let dir = scratch(name);
+    let summary = train_into(&dir, experiment, seed);
     std::fs::remove_dir_all(&dir).unwrap();
     summary
 }
@@ -54,21 +59,7 @@ fn a_frozen_lake_4x4_teacher_without_slip_reaches_the_goal_every_time() {
 /// it, and `retort eval` prints it. Returns the optimum and the teacher's expected return.
 fn slippery_teacher(name: &str, experiment: &str, seed: &str) -> (f64, f64) {
     let dir = scratch(name);
-    let out = retort(&[
-        "train",
-        experiment,
-        "--seed",
-        seed,
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
-    let summary: Value = serde_json::from_str(&text).unwrap();
+    let summary = train_into(&dir, experiment, seed);
     let teacher = &summary["teacher"];
     let optimum = summary["optimal_return"].as_f64().unwrap();
     let curve: Vec<f64> = teacher["eval_curve"]
