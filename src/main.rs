@@ -80,8 +80,9 @@ struct TrainArgs {
     /// result equals that of an uninterrupted run (on the same device and thread count).
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
-    /// Stop the teacher once it has taken STEP env steps, saving a resumable checkpoint;
-    /// continue later with --resume.
+    /// Stop the teacher once it has taken STEP env steps (with num_envs copies, at the first
+    /// multiple of num_envs from STEP on), saving a resumable checkpoint; continue later with
+    /// --resume.
     #[arg(long, value_name = "STEP", value_parser = clap::value_parser!(u64).range(1..))]
     stop_at: Option<u64>,
 }
@@ -360,6 +361,13 @@ fn is_sweep_dir(dir: &Path) -> bool {
 /// file given with it, if any, is the same one.
 fn resumed_experiment(args: &TrainArgs, dir: &Path) -> Result<Experiment> {
     let saved_path = dir.join("config.toml");
+    if !dir.is_dir() {
+        bail!(
+            "--resume {}: no such directory; pass the directory of a run that `retort run` or \
+             `retort train` started",
+            dir.display()
+        );
+    }
     if !saved_path.is_file() {
         bail!(
             "--resume {}: no config.toml there; pass the directory of a run that `retort run` \

@@ -171,12 +171,15 @@ fn train_teacher(
     let teacher_dir = dir.join("teacher");
     if stages.resume && teacher_dir.join(TEACHER_OUTCOME).is_file() {
         let teacher = finished_teacher(experiment, &teacher_dir, device)?;
-        refuse_past_stop(
-            stages.stop_at,
-            teacher.summary.env_steps,
-            dir,
-            "finished at",
-        )?;
+        if let Some(stop) = stages.stop_at {
+            bail!(
+                "--stop-at {stop}: the teacher of {} already finished, at env step {}; leave \
+                 --stop-at out (resuming a finished run fits its students again)",
+                dir.display(),
+                teacher.summary.env_steps
+            );
+        }
+        tracing::info!(dir = %teacher_dir.display(), "reusing the finished teacher");
         return Ok(Trained::Ready(Box::new(teacher)));
     }
     let checkpoint = teacher_dir.join(RESUME_FILE);
@@ -191,7 +194,7 @@ fn train_teacher(
     if let Some(path) = &resume {
         // Refused before any file is touched.
         let at = retort_dqn::check_resumable(path, &config, &experiment.env, experiment.seed)?;
-        refuse_past_stop(stages.stop_at, at, dir, "at")?;
+        refuse_past_stop(stages.stop_at, at, dir)?;
     }
     if stages.resume {
         repair_event_files(&teacher_dir)?;
@@ -356,13 +359,13 @@ fn repair_event_files(dir: &Path) -> Result<()> {
 }
 
 /// The teacher a resumed run had already finished: its checkpoint and its summary.
-/// Refuses `--stop-at STEP` on a resumed teacher that is already `state` env step `at`: there
-/// is nothing left to stop at, and going on would report a stop that did not happen.
-fn refuse_past_stop(stop_at: Option<u64>, at: u64, dir: &Path, state: &str) -> Result<()> {
+/// Refuses `--stop-at STEP` on a resumed teacher that is already at env step `at`: there is
+/// nothing left to stop at, and going on would report a stop that did not happen.
+fn refuse_past_stop(stop_at: Option<u64>, at: u64, dir: &Path) -> Result<()> {
     match stop_at {
         Some(stop) if stop <= at => bail!(
-            "--stop-at {stop}: the teacher of {} is already {state} env step {at}; give a \
-             later step, or leave --stop-at out to finish the run",
+            "--stop-at {stop}: the teacher of {} is already at env step {at}; give a later \
+             step, or leave --stop-at out to finish the run",
             dir.display()
         ),
         _ => Ok(()),
@@ -391,7 +394,6 @@ fn finished_teacher(
             card.env.id
         );
     }
-    tracing::info!(dir = %teacher_dir.display(), "reusing the finished teacher");
     let earlier_seconds = summary.train_seconds;
     Ok(Teacher {
         policy,

@@ -72,9 +72,9 @@ pub fn run_return_vs_params(dir: &Path, summary: &RunSummary) -> Result<()> {
 pub fn sweep_plots(dir: &Path, summary: &SweepSummary) -> Result<()> {
     let mut returns = Chart::new(
         format!(
-            "{}: student return vs parameters ({} seeds)",
+            "{}: student return vs parameters ({})",
             summary.env,
-            summary.seeds.len()
+            seeds(summary.seeds.len())
         ),
         "parameters",
         "mean return",
@@ -82,9 +82,9 @@ pub fn sweep_plots(dir: &Path, summary: &SweepSummary) -> Result<()> {
     .with_log_x(true);
     let mut agreement = Chart::new(
         format!(
-            "{}: agreement with the teacher ({} seeds)",
+            "{}: agreement with the teacher ({})",
             summary.env,
-            summary.seeds.len()
+            seeds(summary.seeds.len())
         ),
         "parameters",
         "agreement (%)",
@@ -151,10 +151,10 @@ pub fn sweep_agreement_curves(dir: &Path, summary: &SweepSummary) -> Result<()> 
     for c in &summary.configurations {
         let mut chart = Chart::new(
             format!(
-                "{}, {}: agreement while fitting ({} seeds)",
+                "{}, {}: agreement while fitting ({})",
                 summary.env,
                 c.name,
-                summary.seeds.len()
+                seeds(summary.seeds.len())
             ),
             "gradient steps",
             "held-out agreement (%)",
@@ -175,6 +175,14 @@ pub fn sweep_agreement_curves(dir: &Path, summary: &SweepSummary) -> Result<()> 
     Ok(())
 }
 
+/// "1 seed", "5 seeds".
+fn seeds(n: usize) -> String {
+    match n {
+        1 => "1 seed".into(),
+        n => format!("{n} seeds"),
+    }
+}
+
 fn student_label(name: &str, params: usize) -> String {
     format!("{name} ({params} parameters)")
 }
@@ -190,9 +198,9 @@ pub fn sweep_learning_curves(
 ) -> Result<()> {
     let mut chart = Chart::new(
         format!(
-            "{}: teacher learning curves ({} seeds)",
+            "{}: teacher learning curves ({})",
             summary.env,
-            summary.seeds.len()
+            seeds(summary.seeds.len())
         ),
         "environment steps",
         "greedy evaluation mean return",

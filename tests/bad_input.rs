@@ -1300,7 +1300,16 @@ fn bad_resumes_are_refused_and_change_nothing() {
         &["train", "--resume", s(&missing)],
         BAD_INPUT,
         &dir,
-        &["no config.toml", s(&missing)],
+        &["no such directory", s(&missing)],
+    );
+    // A directory, but not a run's.
+    let teacher_only = run.join("teacher");
+    refused(
+        "resume-not-a-run",
+        &["train", "--resume", s(&teacher_only)],
+        BAD_INPUT,
+        &dir,
+        &["no config.toml", s(&teacher_only)],
     );
     refused(
         "resume-and-out",
@@ -1396,5 +1405,17 @@ fn bad_resumes_are_refused_and_change_nothing() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // Finished, it has no step left to stop at, however late.
+    refused(
+        "resume-finished-stop-at",
+        &["train", "--resume", run_s, "--stop-at", "1000000"],
+        BAD_INPUT,
+        &dir,
+        &[
+            "--stop-at 1000000",
+            "already finished",
+            "leave --stop-at out",
+        ],
     );
 }

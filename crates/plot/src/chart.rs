@@ -456,14 +456,16 @@ impl Chart {
         let text_h = font::text_height(self.text_scale()) as i32;
         if !self.title.is_empty() {
             // A title too wide for the image at twice the label size is drawn at the label
-            // size rather than cut off.
+            // size, and one still too wide is shortened, rather than cut off at the edge.
+            let room = (self.width as i32 - 2 * MARGIN).max(0) as u32;
             let mut scale = TITLE_SCALE * self.text_scale();
-            if font::text_width(&self.title, scale) + 2 * MARGIN as u32 > self.width {
+            if font::text_width(&self.title, scale) > room {
                 scale = self.text_scale();
             }
-            let tw = font::text_width(&self.title, scale) as i32;
+            let title = fit_text(&self.title, scale, room);
+            let tw = font::text_width(&title, scale) as i32;
             let x = (plot.x + (plot.w - tw) / 2).clamp(0, (self.width as i32 - tw).max(0));
-            canvas.text(x, MARGIN, &self.title, scale, INK);
+            canvas.text(x, MARGIN, &title, scale, INK);
         }
         if !self.x_label.is_empty() {
             let tw = font::text_width(&self.x_label, self.text_scale()) as i32;
@@ -559,9 +561,15 @@ impl Chart {
         const SAMPLE: i32 = 28;
         let text_h = font::text_height(self.text_scale()) as i32;
         let row_h = text_h + 6;
-        let widest = entries
+        // Labels are shortened to leave the legend inside the plot.
+        let room = (layout.plot.w - 2 * 8 - 3 * PAD - SAMPLE).max(0) as u32;
+        let labels: Vec<String> = entries
             .iter()
-            .map(|(_, s)| font::text_width(&s.label, self.text_scale()) as i32)
+            .map(|(_, s)| fit_text(&s.label, self.text_scale(), room))
+            .collect();
+        let widest = labels
+            .iter()
+            .map(|label| font::text_width(label, self.text_scale()) as i32)
             .max()
             .unwrap_or(0);
         let (w, h) = (
@@ -591,20 +599,14 @@ impl Chart {
         let rect = Rect { x, y, w, h };
         canvas.fill_rect(rect, BACKGROUND);
         canvas.stroke_rect(rect, LEGEND_BORDER);
-        for (row, (n, s)) in entries.iter().enumerate() {
+        for (row, ((n, _), label)) in entries.iter().zip(&labels).enumerate() {
             let colour = PALETTE[n % PALETTE.len()];
             let top = y + PAD + row as i32 * row_h;
             let mid = top + 7 * self.text_scale() as i32 / 2;
             canvas.line((x + PAD, mid), (x + PAD + SAMPLE, mid), LINE_WIDTH, colour);
             let marker = MARKERS[n % MARKERS.len()];
             canvas.marker(marker, x + PAD + SAMPLE / 2, mid, MARKER_RADIUS, colour);
-            canvas.text(
-                x + PAD + SAMPLE + PAD,
-                top,
-                &s.label,
-                self.text_scale(),
-                INK,
-            );
+            canvas.text(x + PAD + SAMPLE + PAD, top, label, self.text_scale(), INK);
         }
     }
 
@@ -727,6 +729,18 @@ fn temp_path_beside(path: &Path, name: &std::ffi::OsStr) -> PathBuf {
     path.with_file_name(tmp_name)
 }
 
+/// `text`, or as much of it as fits in `room` pixels at `scale` followed by "...".
+fn fit_text(text: &str, scale: u32, room: u32) -> String {
+    if font::text_width(text, scale) <= room {
+        return text.to_string();
+    }
+    let mut kept: String = text.to_string();
+    while !kept.is_empty() && font::text_width(&format!("{kept}..."), scale) > room {
+        kept.pop();
+    }
+    format!("{kept}...")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -789,11 +803,34 @@ mod tests {
             count > 0 && !at_edge,
             "{count} ink pixels, at the edge: {at_edge}"
         );
+        // Too wide even at the label size: shortened, still clear of the edges.
+        let (very_long_count, at_edge) = title_ink(&long.repeat(3));
+        assert!(very_long_count > 0 && !at_edge, "at the edge: {at_edge}");
         // A short title keeps the large size: about four times the ink per character.
         let short = "FrozenLake-v1";
         let (short_count, _) = title_ink(short);
         let per_char = |n: usize, len: usize| n as f64 / len as f64;
         assert!(per_char(short_count, short.len()) > 3.0 * per_char(count, long.len()));
+    }
+
+    #[test]
+    fn a_legend_label_wider_than_the_plot_is_shortened_to_fit() {
+        let label = "collection-student_states-2000_temperature-0.0123456789".repeat(3);
+        let chart = Chart::new("t", "x", "y")
+            .with_series(Series::new(label.as_str(), vec![(0.0, 1.0), (1.0, 2.0)]))
+            .with_series(Series::new("teacher", vec![(0.5, 1.5)]));
+        let (w, h, rgb) = (chart.width as usize, chart.height as usize, chart.render());
+        let ink = |x: usize, y: usize| rgb[(y * w + x) * 3..][..3] == [INK.0, INK.1, INK.2];
+        assert!(
+            (0..h).all(|y| !ink(0, y) && !ink(w - 1, y)),
+            "text reaches an edge"
+        );
+        assert_eq!(
+            fit_text("abcdef", 1, font::text_width("abcdef", 1)),
+            "abcdef"
+        );
+        let room = font::text_width("abc...", 1);
+        assert_eq!(fit_text("abcdefgh", 1, room), "abc...");
     }
 
     #[test]
