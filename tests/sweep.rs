@@ -78,6 +78,14 @@ fn a_sweep_runs_every_configuration_for_every_seed_from_one_teacher_per_seed() {
         let kl = out_dir.join(format!("loss-kl/seed-{seed}/teacher/model.safetensors"));
         let mse = out_dir.join(format!("loss-mse/seed-{seed}/teacher/model.safetensors"));
         assert_eq!(std::fs::read(kl).unwrap(), std::fs::read(mse).unwrap());
+        // The second configuration's run says where its teacher came from.
+        let run = out_dir.join(format!("loss-mse/seed-{seed}"));
+        let text = std::fs::read_to_string(run.join("summary.json")).unwrap();
+        let summary: Value = serde_json::from_str(&text).unwrap();
+        let from = out_dir.join(format!("loss-kl/seed-{seed}/teacher"));
+        assert_eq!(summary["teacher"]["loaded_from"], from.to_str().unwrap());
+        let table = std::fs::read_to_string(run.join("summary.md")).unwrap();
+        assert!(table.contains(&format!("Teacher: loaded from {}.", from.display())));
     }
     assert!(out_dir.join("summary.md").is_file());
     assert!(out_dir.join("plots/return_vs_params.png").is_file());
