@@ -4,27 +4,8 @@
 
 mod common;
 
-use common::{retort, scratch};
+use common::{retort, scratch, train_into};
 use serde_json::Value;
-
-/// Trains the teacher of `experiment` with `seed` into `dir` and returns its `summary.json`.
-fn train_into(dir: &std::path::Path, experiment: &str, seed: &str) -> Value {
-    let out = retort(&[
-        "train",
-        experiment,
-        "--seed",
-        seed,
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
 
 /// Trains the teacher of `experiment` with `seed` and returns its run's `summary.json`.
 fn train(name: &str, experiment: &str, seed: &str) -> Value {

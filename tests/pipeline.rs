@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{retort, scratch, tb_check, tb_values};
+use common::{retort, scratch, tb_check, tb_values, train_into};
 use serde_json::Value;
 
 /// A uniformly random CartPole policy averages about 22 steps per episode.
@@ -179,21 +179,7 @@ fn same_seed_same_numbers_and_another_seed_other_numbers() {
     let mut runs = Vec::new();
     for (name, seed) in [("a", "0"), ("b", "0"), ("c", "1")] {
         let dir = base.join(name);
-        let out = retort(&[
-            "train",
-            "experiments/ci.toml",
-            "--seed",
-            seed,
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
-        let mut summary: Value = serde_json::from_str(&text).unwrap();
+        let mut summary = train_into(&dir, "experiments/ci.toml", seed);
         // Only wall-clock fields and paths may differ.
         summary["teacher"]["train_seconds"] = Value::Null;
         summary["teacher"]["time_split"] = Value::Null;

@@ -30,6 +30,26 @@ pub fn retort(args: &[&str]) -> Output {
         .expect("the retort binary runs")
 }
 
+/// `retort train EXPERIMENT --seed SEED --out DIR`, which must succeed; returns the run's
+/// `summary.json`.
+pub fn train_into(dir: &Path, experiment: &str, seed: &str) -> serde_json::Value {
+    let out = retort(&[
+        "train",
+        experiment,
+        "--seed",
+        seed,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 /// Python with `tensorboard` installed: `$RETORT_PYTHON`, else the venv that
 /// `scripts/setup-libtorch.sh` prints (installing it if needed).
 pub fn python() -> PathBuf {
