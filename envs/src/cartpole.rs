@@ -56,7 +56,7 @@
 //! documentation gives 0 (no termination within the time limit), which
 //! [`Env::reward_threshold`] then returns.
 
-use crate::{check_reset_len, check_step, Env, EnvError, EnvSnapshot, Step};
+use crate::{check_reset_len, check_step, trig, Env, EnvError, EnvSnapshot, Step};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -126,9 +126,30 @@ impl Integrator {
     /// The new state after pushing with `force` from `state`.
     #[inline]
     pub fn step(self, state: [f64; 4], force: f64) -> [f64; 4] {
+        self.step_with(state, force, trig::sin_cos(state[2]))
+    }
+
+    /// [`Integrator::step`] given `(sin θ, cos θ)` of `state`'s angle, already computed.
+    /// Kept free of `self`'s environment and of branches beyond the integrator's, so that the
+    /// hot loop is plain arithmetic.
+    #[inline]
+    pub fn step_with(self, state: [f64; 4], force: f64, sin_cos_theta: (f64, f64)) -> [f64; 4] {
+        let [x, x_dot, theta, theta_dot] = state;
+        let (xacc, thetaacc) = accelerations_with(state, force, sin_cos_theta);
         match self {
-            Integrator::Euler => euler_step(state, force),
-            Integrator::SemiImplicitEuler => semi_implicit_euler_step(state, force),
+            // All four updates read the old values.
+            Integrator::Euler => [
+                x + TAU * x_dot,
+                x_dot + TAU * xacc,
+                theta + TAU * theta_dot,
+                theta_dot + TAU * thetaacc,
+            ],
+            // Velocities first; each position moves with its new velocity.
+            Integrator::SemiImplicitEuler => {
+                let x_dot = x_dot + TAU * xacc;
+                let theta_dot = theta_dot + TAU * thetaacc;
+                [x + TAU * x_dot, x_dot, theta + TAU * theta_dot, theta_dot]
+            }
         }
     }
 }
@@ -137,6 +158,10 @@ impl Integrator {
 #[derive(Clone, Debug)]
 pub struct CartPole {
     state: [f64; 4],
+    /// `(sin θ, cos θ)` of `state`, computed as soon as `state` changes: the next step needs
+    /// them first, and computing them at the end of a step lets the processor overlap them with
+    /// that step's divisions instead of waiting for them at the start of the next.
+    sin_cos_theta: (f64, f64),
     rng: ChaCha8Rng,
     elapsed: u32,
     active: bool,
@@ -156,6 +181,7 @@ impl CartPole {
     pub fn new() -> Self {
         CartPole {
             state: [0.0; 4],
+            sin_cos_theta: (0.0, 1.0),
             rng: ChaCha8Rng::seed_from_u64(0),
             elapsed: 0,
             active: false,
@@ -168,11 +194,12 @@ impl CartPole {
     /// An environment whose episode has already started from `state` (`[x, ẋ, θ, θ̇]`), with
     /// the step counter at 0. This is Gymnasium's `env.unwrapped.state = ...` after a reset.
     pub fn with_state(state: [f64; 4]) -> Self {
-        CartPole {
-            state,
+        let mut env = CartPole {
             active: true,
             ..Self::new()
-        }
+        };
+        env.set_state(state);
+        env
     }
 
     /// Replaces Gymnasium's 500-step limit (`max_episode_steps` of an experiment); at least 1.
@@ -219,6 +246,13 @@ impl CartPole {
         self.elapsed
     }
 
+    /// Every change of `state` outside [`Env::step`] goes through here, so that
+    /// `sin_cos_theta` always belongs to it.
+    fn set_state(&mut self, state: [f64; 4]) {
+        self.state = state;
+        self.sin_cos_theta = trig::sin_cos(state[2]);
+    }
+
     fn write_obs(&self, obs: &mut [f32]) {
         for (o, s) in obs.iter_mut().zip(self.state) {
             *o = s as f32;
@@ -227,14 +261,19 @@ impl CartPole {
 }
 
 /// The accelerations `(ẍ, θ̈)` in `state` under `force`, shared by both integrators.
+#[inline]
+pub fn accelerations(state: [f64; 4], force: f64) -> (f64, f64) {
+    accelerations_with(state, force, trig::sin_cos(state[2]))
+}
+
+/// [`accelerations`] given `(sin θ, cos θ)` of the state's angle, already computed.
 ///
 /// The parenthesisation mirrors Gymnasium's Python source evaluated left to right; changing it
 /// (or letting anything fuse a multiply and an add) changes the last bits of the trajectory.
 #[inline]
-pub fn accelerations(state: [f64; 4], force: f64) -> (f64, f64) {
-    let [_, _, theta, theta_dot] = state;
-    let costheta = theta.cos();
-    let sintheta = theta.sin();
+pub fn accelerations_with(state: [f64; 4], force: f64, sin_cos_theta: (f64, f64)) -> (f64, f64) {
+    let [_, _, _, theta_dot] = state;
+    let (sintheta, costheta) = sin_cos_theta;
     let temp = (force + POLEMASS_LENGTH * (theta_dot * theta_dot) * sintheta) / TOTAL_MASS;
     let thetaacc = (GRAVITY * sintheta - costheta * temp)
         / (LENGTH * (4.0 / 3.0 - MASSPOLE * (costheta * costheta) / TOTAL_MASS));
@@ -243,32 +282,16 @@ pub fn accelerations(state: [f64; 4], force: f64) -> (f64, f64) {
 }
 
 /// One Euler step of the cart-pole dynamics: the new state after pushing with `force`.
-///
-/// Kept free of `self` and branches so that the hot loop is plain arithmetic.
 #[inline]
 pub fn euler_step(state: [f64; 4], force: f64) -> [f64; 4] {
-    let [x, x_dot, theta, theta_dot] = state;
-    let (xacc, thetaacc) = accelerations(state, force);
-    // All four updates read the old values (Gymnasium's "euler" integrator).
-    [
-        x + TAU * x_dot,
-        x_dot + TAU * xacc,
-        theta + TAU * theta_dot,
-        theta_dot + TAU * thetaacc,
-    ]
+    Integrator::Euler.step(state, force)
 }
 
 /// One semi-implicit Euler step: each velocity is updated first and its position advances with
 /// the new velocity (Gymnasium's `"semi-implicit euler"`), with plain `*` and `+`.
 #[inline]
 pub fn semi_implicit_euler_step(state: [f64; 4], force: f64) -> [f64; 4] {
-    let [x, x_dot, theta, theta_dot] = state;
-    let (xacc, thetaacc) = accelerations(state, force);
-    let x_dot = x_dot + TAU * xacc;
-    let x = x + TAU * x_dot;
-    let theta_dot = theta_dot + TAU * thetaacc;
-    let theta = theta + TAU * theta_dot;
-    [x, x_dot, theta, theta_dot]
+    Integrator::SemiImplicitEuler.step(state, force)
 }
 
 impl Env for CartPole {
@@ -289,10 +312,12 @@ impl Env for CartPole {
         if let Some(seed) = seed {
             self.rng = ChaCha8Rng::seed_from_u64(seed);
         }
-        for v in &mut self.state {
+        let mut start = [0.0; 4];
+        for v in &mut start {
             // rand's float ranges are half-open, matching NumPy's uniform(low, high).
             *v = self.rng.random_range(-RESET_BOUND..RESET_BOUND);
         }
+        self.set_state(start);
         self.elapsed = 0;
         self.active = true;
         self.write_obs(obs);
@@ -301,7 +326,17 @@ impl Env for CartPole {
     fn step(&mut self, action: usize, obs: &mut [f32]) -> Result<Step, EnvError> {
         check_step(self.active, action, 2, obs.len(), 4)?;
         let force = if action == 1 { FORCE_MAG } else { -FORCE_MAG };
-        self.state = self.integrator.step(self.state, force);
+        // The Euler step moves the angle with the old velocity, so the next step's sine and
+        // cosine can be computed before this step's arithmetic; issued first, they overlap with
+        // its divisions.
+        let [_, _, theta, theta_dot] = self.state;
+        let early =
+            (self.integrator == Integrator::Euler).then(|| trig::sin_cos(theta + TAU * theta_dot));
+        let next = self
+            .integrator
+            .step_with(self.state, force, self.sin_cos_theta);
+        self.state = next;
+        self.sin_cos_theta = early.unwrap_or_else(|| trig::sin_cos(next[2]));
         self.elapsed += 1;
         let [x, _, theta, _] = self.state;
         // Gymnasium's four strict comparisons, kept literally: a NaN state compares false
@@ -352,7 +387,7 @@ impl Env for CartPole {
 
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
         let (state, rng) = snapshot.floats::<4>("CartPole-v1")?;
-        self.state = state;
+        self.set_state(state);
         self.rng = rng;
         self.elapsed = snapshot.elapsed;
         self.active = snapshot.active;

@@ -61,6 +61,7 @@ pub mod gridworld;
 pub mod mountain_car;
 mod registry;
 pub mod snapshot;
+pub mod trig;
 pub mod vec_env;
 
 pub use acrobot::Acrobot;
