@@ -159,9 +159,10 @@ impl Integrator {
 pub struct CartPole {
     state: [f64; 4],
     /// `(sin θ, cos θ)` of `state`, computed as soon as `state` changes: the next step needs
-    /// them first, and computing them at the end of a step lets the processor overlap them with
-    /// that step's divisions instead of waiting for them at the start of the next.
-    sin_cos_theta: (f64, f64),
+    /// them first, and computing them within a step lets the processor overlap them with that
+    /// step's divisions instead of waiting for them at the start of the next. `None` when the
+    /// fast series could not decide them ([`trig::try_sin_cos`]); the next step then asks libm.
+    sin_cos_theta: Option<(f64, f64)>,
     rng: ChaCha8Rng,
     elapsed: u32,
     active: bool,
@@ -181,7 +182,7 @@ impl CartPole {
     pub fn new() -> Self {
         CartPole {
             state: [0.0; 4],
-            sin_cos_theta: (0.0, 1.0),
+            sin_cos_theta: Some((0.0, 1.0)),
             rng: ChaCha8Rng::seed_from_u64(0),
             elapsed: 0,
             active: false,
@@ -250,7 +251,7 @@ impl CartPole {
     /// `sin_cos_theta` always belongs to it.
     fn set_state(&mut self, state: [f64; 4]) {
         self.state = state;
-        self.sin_cos_theta = trig::sin_cos(state[2]);
+        self.sin_cos_theta = trig::try_sin_cos(state[2]);
     }
 
     fn write_obs(&self, obs: &mut [f32]) {
@@ -324,45 +325,11 @@ impl Env for CartPole {
     }
 
     fn step(&mut self, action: usize, obs: &mut [f32]) -> Result<Step, EnvError> {
-        check_step(self.active, action, 2, obs.len(), 4)?;
-        let force = if action == 1 { FORCE_MAG } else { -FORCE_MAG };
-        // The Euler step moves the angle with the old velocity, so the next step's sine and
-        // cosine can be computed before this step's arithmetic; issued first, they overlap with
-        // its divisions.
-        let [_, _, theta, theta_dot] = self.state;
-        let early =
-            (self.integrator == Integrator::Euler).then(|| trig::sin_cos(theta + TAU * theta_dot));
-        let next = self
-            .integrator
-            .step_with(self.state, force, self.sin_cos_theta);
-        self.state = next;
-        self.sin_cos_theta = early.unwrap_or_else(|| trig::sin_cos(next[2]));
-        self.elapsed += 1;
-        let [x, _, theta, _] = self.state;
-        // Gymnasium's four strict comparisons, kept literally: a NaN state compares false
-        // everywhere and so does not terminate, whereas `!range.contains(..)` would.
-        #[allow(clippy::manual_range_contains)]
-        let terminated = x < -X_THRESHOLD
-            || x > X_THRESHOLD
-            || theta < -THETA_THRESHOLD_RADIANS
-            || theta > THETA_THRESHOLD_RADIANS;
-        let truncated = self.elapsed >= self.max_episode_steps;
-        self.active = !(terminated || truncated);
-        self.write_obs(obs);
-        // Stepping past termination is refused above, so Gymnasium's post-termination rewards
-        // never arise here.
-        let reward = match (self.sutton_barto_reward, terminated) {
-            (false, _) => 1.0,
-            (true, false) => 0.0,
-            (true, true) => -1.0,
-        };
-        Ok(Step {
-            reward,
-            terminated,
-            truncated,
-        })
+        match self.sin_cos_theta {
+            Some(sin_cos_theta) => self.step_given(action, obs, sin_cos_theta),
+            None => self.step_after_libm(action, obs),
+        }
     }
-
     fn max_episode_steps(&self) -> Option<u32> {
         Some(self.max_episode_steps)
     }
@@ -392,6 +359,71 @@ impl Env for CartPole {
         self.elapsed = snapshot.elapsed;
         self.active = snapshot.active;
         Ok(())
+    }
+}
+
+impl CartPole {
+    /// [`Env::step`] when the fast series left this state's sine or cosine undecided (about
+    /// one step in ten): libm provides them. Out of line, so that the common path makes no
+    /// calls and needs no registers saved.
+    #[cold]
+    #[inline(never)]
+    fn step_after_libm(&mut self, action: usize, obs: &mut [f32]) -> Result<Step, EnvError> {
+        let sin_cos_theta = trig::sin_cos(self.state[2]);
+        self.step_given(action, obs, sin_cos_theta)
+    }
+
+    /// [`Env::step`] with `(sin θ, cos θ)` of the current state in hand.
+    #[inline(always)]
+    fn step_given(
+        &mut self,
+        action: usize,
+        obs: &mut [f32],
+        sin_cos_theta: (f64, f64),
+    ) -> Result<Step, EnvError> {
+        check_step(self.active, action, 2, obs.len(), 4)?;
+        let force = if action == 1 { FORCE_MAG } else { -FORCE_MAG };
+        // The Euler step moves the angle with the old velocity, so the next step's sine and
+        // cosine can be computed before this step's arithmetic; issued first, they overlap with
+        // its divisions.
+        let [_, _, theta, theta_dot] = self.state;
+        let euler = self.integrator == Integrator::Euler;
+        let early = if euler {
+            trig::try_sin_cos(theta + TAU * theta_dot)
+        } else {
+            None
+        };
+        let next = self.integrator.step_with(self.state, force, sin_cos_theta);
+        self.state = next;
+        self.sin_cos_theta = if euler {
+            early
+        } else {
+            trig::try_sin_cos(next[2])
+        };
+        self.elapsed += 1;
+        let [x, _, theta, _] = self.state;
+        // Gymnasium's four strict comparisons, kept literally: a NaN state compares false
+        // everywhere and so does not terminate, whereas `!range.contains(..)` would.
+        #[allow(clippy::manual_range_contains)]
+        let terminated = x < -X_THRESHOLD
+            || x > X_THRESHOLD
+            || theta < -THETA_THRESHOLD_RADIANS
+            || theta > THETA_THRESHOLD_RADIANS;
+        let truncated = self.elapsed >= self.max_episode_steps;
+        self.active = !(terminated || truncated);
+        self.write_obs(obs);
+        // Stepping past termination is refused above, so Gymnasium's post-termination rewards
+        // never arise here.
+        let reward = match (self.sutton_barto_reward, terminated) {
+            (false, _) => 1.0,
+            (true, false) => 0.0,
+            (true, true) => -1.0,
+        };
+        Ok(Step {
+            reward,
+            terminated,
+            truncated,
+        })
     }
 }
 
