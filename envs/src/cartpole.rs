@@ -39,7 +39,7 @@
 //! **Dynamics**: with `τ = 0.02 s`, in `f64`, with exactly Gymnasium's order of operations
 //! (plain `*` and `+`, never fused multiply-add), so every state matches Gymnasium's bits. The
 //! sine and cosine of the angle are the C library's, as Python's `math.sin` and `math.cos`
-//! return them; [`trig`](crate::trig) computes them without calling it on most steps. Both
+//! return them; [`crate::trig`] computes them without calling it on most steps. Both
 //! integrators first compute the accelerations `ẍ`, `θ̈` from the old state and the force
 //! ([`accelerations`]); they differ in the order of the updates (Gymnasium's
 //! `kinematics_integrator`, chosen with [`CartPole::with_integrator`]):

@@ -19,16 +19,17 @@
 //!    from every other double, and libm is never that far off.
 //!
 //! Otherwise (a true value near the midpoint of two doubles: for CartPole's angles, one of the
-//! two in about one call in ten) the fast path gives up and libm is called. The margin, in ulps, is the fast path's own error bound
-//! plus how far libm may exceed half an ulp:
+//! two in about one call in ten) the fast path gives up and libm is called. The margin, in
+//! ulps, is the fast path's own error bound plus how far libm may exceed half an ulp:
 //!
 //! - **sin**: `r = x + (x·x²)·P(x²)`, `P` the Taylor series of `(sin x − x)/x³` to the `x¹³`
 //!   term (the first omitted one is below 10⁻⁵ ulp). About five roundings reach `(x·x²)·P`,
 //!   which is at most `x³/6`, so the fast path is within `1.1·x²` ulp. For libm, glibc's
 //!   analysis gives 0.518 ulp at `|x| ≥ 0.126` and 0.501 below; 1.5 million random angles in
-//!   ±0.25, against 200-bit references, measured at most 0.5153 and 0.5045 (below 0.126 glibc's series has the same kind of
-//!   error as ours, growing with `x²`). The margin allows `0.503 + x²`, which covers both the
-//!   documented and the measured values at every angle (0.519 at 0.126).
+//!   ±0.25, against 200-bit references, measured at most 0.5153 and 0.5045 (below 0.126
+//!   glibc's series has the same kind of error as ours, growing with `x²`). The margin allows
+//!   `0.503 + x²`, which covers both the documented and the measured values at every angle
+//!   (0.519 at 0.126).
 //! - **cos**: `r = 1 − (x²/2 − x⁴·Q(x²))`: rounding `x²` and the bracket each cost at most
 //!   `x²/2` ulp, and `x⁴·Q ≤ x⁴/24` adds almost nothing, so the fast path is within `1.05·x²`
 //!   ulp. glibc's analysis gives 0.513 ulp (measured at most 0.5009); the margin allows that.
@@ -122,8 +123,8 @@ fn fast_sin_cos(x: f64) -> (Option<f64>, Option<f64>) {
         return (None, None);
     }
     let y = x * x;
-    // Both series by Horner's rule, side by side so that the compiler can pack them into
-    // two-lane vector instructions.
+    // Both series by Horner's rule, interleaved so that their two chains of dependent
+    // operations run side by side.
     let mut pq = [SIN_P[5], COS_Q[5]];
     for i in (0..5).rev() {
         pq = [pq[0] * y + SIN_P[i], pq[1] * y + COS_Q[i]];
@@ -132,13 +133,16 @@ fn fast_sin_cos(x: f64) -> (Option<f64>, Option<f64>) {
 
     let sin_tail = (x * y) * p;
     let sin = x + sin_tail;
-    let sin_err = sin_tail - (sin - x); // exact, as |x| ≥ |sin_tail|
-                                        // libm's excess (see the module docs) is covered by `x² + 0.003` at every angle.
+    // Exact, as |x| ≥ |sin_tail|.
+    let sin_err = sin_tail - (sin - x);
+    // Own error 1.1·x², libm's excess x² + 0.003 (see the module docs).
     let sin_margin = 2.1 * y + (0.003 + SLACK);
 
     let cos_tail = 0.5 * y - (y * y) * q;
     let cos = 1.0 - cos_tail;
-    let cos_err = (1.0 - cos) - cos_tail; // exact, as 1 ≥ cos_tail and 1 − cos is exact
+    // Exact, as 1 ≥ cos_tail and 1 − cos is exact.
+    let cos_err = (1.0 - cos) - cos_tail;
+    // Own error 1.05·x², libm's excess 0.013.
     let cos_margin = 1.05 * y + (0.013 + SLACK);
     // cos x ≥ 0.968 here, where doubles are 2^-53 apart up to the one below one; that one and
     // one itself are left to libm, as next to a power of two.
@@ -152,7 +156,8 @@ fn fast_sin_cos(x: f64) -> (Option<f64>, Option<f64>) {
 }
 
 /// `r` if `r + err` lies more than `margin` ulps inside `r`'s rounding interval and `r` is
-/// neither a power of two nor the largest double below one.
+/// neither a power of two nor the largest double below one (mantissa bits all zeros or all
+/// ones).
 #[inline(always)]
 fn decided(r: f64, err: f64, margin: f64) -> Option<f64> {
     const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
