@@ -124,6 +124,13 @@ impl Observer for RunObserver {
 
     fn progress(&mut self, steps: u64) {
         self.bar.set_position(steps);
+        // Events logged just before a quiet stretch (a long evaluation, training steps that log
+        // nothing) would otherwise wait for the next event to be flushed.
+        if self.error.is_none() {
+            if let Err(e) = self.writer.flush_if_due() {
+                self.error = Some(e);
+            }
+        }
     }
 
     fn interrupted(&self) -> bool {
@@ -169,8 +176,37 @@ impl Observer for RunObserver {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+    use std::time::Duration;
+
+    #[test]
+    fn progress_ticks_flush_events_left_pending_by_a_quiet_loop() {
+        let dir = std::env::temp_dir().join(format!("retort-observe-{}", std::process::id()));
+        let mut writer = SummaryWriter::create(&dir).expect("create");
+        writer.set_flush_interval(Duration::from_millis(20));
+        let path = writer.path().to_path_buf();
+        let size = || std::fs::metadata(&path).expect("stat").len();
+        let mut observer = RunObserver::new(writer, 10, "test", false);
+        // Within the interval an event waits in memory...
+        observer
+            .writer()
+            .set_flush_interval(Duration::from_secs(3600));
+        observer.scalar("train/loss", 1.0, 1);
+        let before = size();
+        observer.progress(1);
+        assert_eq!(size(), before);
+        // ...and the first progress tick after the interval writes it, with no further event.
+        observer
+            .writer()
+            .set_flush_interval(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(40));
+        observer.progress(2);
+        assert!(size() > before, "the pending event was not flushed");
+        drop(observer);
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
 
     /// A resumed run reads the curves of its earlier sessions back from `curves.json` and
     /// `outcome.json`; every value must come back with its exact bits, or the resumed summary
