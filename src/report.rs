@@ -154,7 +154,7 @@ impl RunSummary {
         out += "|---|---|---|---|---|---|---|---|---|---|\n";
         let t = &self.teacher;
         out += &format!(
-            "| teacher | {} | {} | 1.0× | {:.2} ± {:.2} | {:.2} | {} | — | {:.2} | — |\n",
+            "| teacher | {} | {} | 1.0× | {:.2} ± {:.2} | {:.2} | {} | — | {} | — |\n",
             t.architecture(),
             t.params,
             t.return_mean,
@@ -165,7 +165,11 @@ impl RunSummary {
             } else {
                 "—"
             },
-            t.train_seconds
+            // A loaded teacher was not trained in this run.
+            match t.loaded_from {
+                Some(_) => "—".to_string(),
+                None => format!("{:.2}", t.train_seconds),
+            }
         );
         for s in &self.students {
             out += &format!(

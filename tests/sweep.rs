@@ -86,6 +86,12 @@ fn a_sweep_runs_every_configuration_for_every_seed_from_one_teacher_per_seed() {
         assert_eq!(summary["teacher"]["loaded_from"], from.to_str().unwrap());
         let table = std::fs::read_to_string(run.join("summary.md")).unwrap();
         assert!(table.contains(&format!("Teacher: loaded from {}.", from.display())));
+        // It was not trained in this run, so it has no seconds of its own.
+        let row = table
+            .lines()
+            .find(|l| l.starts_with("| teacher |"))
+            .unwrap();
+        assert!(row.ends_with("| — | — |"), "{row}");
     }
     assert!(out_dir.join("summary.md").is_file());
     assert!(out_dir.join("plots/return_vs_params.png").is_file());
