@@ -89,7 +89,8 @@ pub fn sweep_plots(dir: &Path, summary: &SweepSummary) -> Result<()> {
         "parameters",
         "agreement (%)",
     )
-    .with_log_x(true);
+    .with_log_x(true)
+    .with_y_bounds(0.0, 100.0);
     for c in &summary.configurations {
         let mut students: Vec<_> = c.students.iter().collect();
         students.sort_by_key(|s| s.params);
@@ -132,7 +133,8 @@ pub fn run_agreement_curves(dir: &Path, summary: &RunSummary) -> Result<()> {
         format!("{}: agreement with the teacher while fitting", summary.env),
         "gradient steps",
         "held-out agreement (%)",
-    );
+    )
+    .with_y_bounds(0.0, 100.0);
     for s in &summary.students {
         let points = s
             .agreement_curve
@@ -158,7 +160,8 @@ pub fn sweep_agreement_curves(dir: &Path, summary: &SweepSummary) -> Result<()> 
             ),
             "gradient steps",
             "held-out agreement (%)",
-        );
+        )
+        .with_y_bounds(0.0, 100.0);
         for s in &c.students {
             let curve = &s.agreement_curve;
             let points = curve

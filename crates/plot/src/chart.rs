@@ -103,6 +103,10 @@ pub struct Chart {
     pub y_label: String,
     /// Whether the x axis is logarithmic (ticks at powers of ten).
     pub log_x: bool,
+    /// The values y can take, if limited (0–100 for a percentage): error bars are cut at
+    /// these bounds, so that a wide confidence interval from few samples cannot stretch the
+    /// axis far past anything the data could be. A cut end has no cap.
+    pub y_bounds: Option<(f64, f64)>,
     /// The data, drawn in order, so later series paint over earlier ones.
     pub series: Vec<Series>,
     /// Image width in pixels.
@@ -156,6 +160,7 @@ impl Chart {
             x_label: x_label.into(),
             y_label: y_label.into(),
             log_x: false,
+            y_bounds: None,
             series: Vec::new(),
             width: 800,
             height: 500,
@@ -172,6 +177,21 @@ impl Chart {
     pub fn with_log_x(mut self, log_x: bool) -> Self {
         self.log_x = log_x;
         self
+    }
+
+    /// Limits the values y can take, cutting error bars there (builder style); see
+    /// [`Chart::y_bounds`].
+    pub fn with_y_bounds(mut self, lo: f64, hi: f64) -> Self {
+        self.y_bounds = Some((lo, hi));
+        self
+    }
+
+    /// The ends of the error bar `y ± e`, each cut at [`Chart::y_bounds`], with whether it
+    /// was cut: `((low, cut), (high, cut))`.
+    fn bar_ends(&self, y: f64, e: f64) -> ((f64, bool), (f64, bool)) {
+        let (lo, hi) = self.y_bounds.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+        let cut = |v: f64| (v.clamp(lo, hi), v < lo || v > hi);
+        (cut(y - e), cut(y + e))
     }
 
     /// Sets the image size in pixels (builder style).
@@ -211,8 +231,9 @@ impl Chart {
                 grow(&mut xs, p.0);
                 grow(&mut ys, p.1);
                 if let Some(e) = s.error_at(i) {
-                    grow(&mut ys, p.1 - e);
-                    grow(&mut ys, p.1 + e);
+                    let ((low, _), (high, _)) = self.bar_ends(p.1, e);
+                    grow(&mut ys, low);
+                    grow(&mut ys, high);
                 }
             }
         }
@@ -494,8 +515,9 @@ impl Chart {
             let (Some(e), true) = (s.error_at(i), self.usable(p)) else {
                 continue;
             };
+            let ((low, low_cut), (high, high_cut)) = self.bar_ends(p.1, e);
             let (Some(px), Some(top), Some(bot)) =
-                (layout.x_px(p.0), layout.y_px(p.1 + e), layout.y_px(p.1 - e))
+                (layout.x_px(p.0), layout.y_px(high), layout.y_px(low))
             else {
                 continue;
             };
@@ -505,8 +527,8 @@ impl Chart {
             let x = x0.round() as i32;
             canvas.vline(x, y0.round() as i32, y1.round() as i32, colour);
             canvas.vline(x + 1, y0.round() as i32, y1.round() as i32, colour);
-            for y in [top, bot] {
-                if y >= bounds.y as f64 && y <= bounds.bottom() as f64 {
+            for (y, cut) in [(top, high_cut), (bot, low_cut)] {
+                if !cut && y >= bounds.y as f64 && y <= bounds.bottom() as f64 {
                     canvas.hline(x - ERROR_CAP, x + ERROR_CAP + 1, y.round() as i32, colour);
                 }
             }
@@ -831,6 +853,25 @@ mod tests {
         );
         let room = font::text_width("abc...", 1);
         assert_eq!(fit_text("abcdefgh", 1, room), "abc...");
+    }
+
+    #[test]
+    fn y_bounds_cut_error_bars_and_keep_the_axis_near_the_data() {
+        // 90 % ± 60 from two seeds: without bounds the axis must reach 150; with 0–100 % it
+        // stops at the bound, and the point itself is still shown.
+        let series = Series::new("s", vec![(0.0, 50.0), (1.0, 90.0)]).with_error(vec![0.0, 60.0]);
+        let chart = Chart::new("t", "x", "y").with_series(series);
+        assert!(chart.layout().y.max >= 150.0);
+        let bounded = chart.with_y_bounds(0.0, 100.0);
+        let layout = bounded.layout();
+        assert!(
+            layout.y.max >= 100.0 && layout.y.max < 150.0,
+            "{:?}",
+            layout.y
+        );
+        assert!(layout.y.min <= 30.0, "{:?}", layout.y);
+        assert_eq!(bounded.bar_ends(90.0, 60.0), ((30.0, false), (100.0, true)));
+        assert_eq!(bounded.render().len(), 800 * 500 * 3);
     }
 
     #[test]
