@@ -243,7 +243,31 @@ impl Chart {
     /// Computes where the plot area goes and the axes' ranges and ticks.
     ///
     /// Exposed so that callers (and tests) can find where a data value lands in the image.
+    ///
+    /// When the legend would hide data in every corner of the plot, the y axis is extended
+    /// upwards by the legend's height, so that it sits above the data instead of on it.
     pub fn layout(&self) -> Layout {
+        let (x_data, y_data) = self.data_ranges();
+        let layout = self.layout_for(x_data, y_data);
+        let (Some(legend), Some((lo, hi))) = (self.legend(&layout), y_data) else {
+            return layout;
+        };
+        if legend.hidden == 0 || hi <= lo {
+            return layout;
+        }
+        let band = legend.rect.h + 2 * (LEGEND_INSET + MARKER_RADIUS);
+        let free = layout.plot.h - band;
+        // A legend taller than two thirds of the plot stays where it is rather than squeeze
+        // the data into a sliver.
+        if free < layout.plot.h / 3 {
+            return layout;
+        }
+        let top = hi + (hi - lo) * band as f64 / free as f64;
+        self.layout_for(x_data, Some((lo, top)))
+    }
+
+    /// [`Chart::layout`] for the given data ranges.
+    fn layout_for(&self, x_data: Option<Range>, y_data: Option<Range>) -> Layout {
         let (w, h) = (self.width as i32, self.height as i32);
         let text_h = font::text_height(self.text_scale()) as i32;
         let title_h = font::text_height(TITLE_SCALE * self.text_scale()) as i32;
@@ -266,7 +290,6 @@ impl Chart {
                 MARGIN / 2 + text_h
             };
         let plot_h = (h - top - bottom).max(1);
-        let (x_data, y_data) = self.data_ranges();
         let y = Axis::linear(y_data, (plot_h / Y_TICK_SPACING).max(2) as usize);
 
         let widest_y_label = y
@@ -568,26 +591,27 @@ impl Chart {
         drawn
     }
 
-    /// A boxed legend in whichever corner of the plot hides the fewest data points.
-    fn draw_legend(&self, canvas: &mut Canvas, layout: &Layout) {
-        let entries: Vec<(usize, &Series)> = self
+    /// Where the legend goes: its box in whichever corner of the plot hides the fewest data
+    /// points (ties to the top right), with its labels shortened to fit; `None` when no series
+    /// has a label.
+    fn legend(&self, layout: &Layout) -> Option<Legend> {
+        let entries: Vec<usize> = self
             .series
             .iter()
             .enumerate()
             .filter(|(_, s)| !s.label.is_empty())
+            .map(|(n, _)| n)
             .collect();
         if entries.is_empty() {
-            return;
+            return None;
         }
-        const PAD: i32 = 8;
-        const SAMPLE: i32 = 28;
         let text_h = font::text_height(self.text_scale()) as i32;
         let row_h = text_h + 6;
         // Labels are shortened to leave the legend inside the plot.
-        let room = (layout.plot.w - 2 * 8 - 3 * PAD - SAMPLE).max(0) as u32;
+        let room = (layout.plot.w - 2 * LEGEND_INSET - 3 * LEGEND_PAD - LEGEND_SAMPLE).max(0);
         let labels: Vec<String> = entries
             .iter()
-            .map(|(_, s)| fit_text(&s.label, self.text_scale(), room))
+            .map(|&n| fit_text(&self.series[n].label, self.text_scale(), room as u32))
             .collect();
         let widest = labels
             .iter()
@@ -595,16 +619,18 @@ impl Chart {
             .max()
             .unwrap_or(0);
         let (w, h) = (
-            PAD + SAMPLE + PAD + widest + PAD,
-            PAD + row_h * entries.len() as i32 + 2,
+            LEGEND_PAD + LEGEND_SAMPLE + LEGEND_PAD + widest + LEGEND_PAD,
+            LEGEND_PAD + row_h * entries.len() as i32 + 2,
         );
         let plot = layout.plot;
-        let inset = 8;
         let corners = [
-            (plot.right() - inset - w, plot.y + inset),
-            (plot.x + inset, plot.y + inset),
-            (plot.right() - inset - w, plot.bottom() - inset - h),
-            (plot.x + inset, plot.bottom() - inset - h),
+            (plot.right() - LEGEND_INSET - w, plot.y + LEGEND_INSET),
+            (plot.x + LEGEND_INSET, plot.y + LEGEND_INSET),
+            (
+                plot.right() - LEGEND_INSET - w,
+                plot.bottom() - LEGEND_INSET - h,
+            ),
+            (plot.x + LEGEND_INSET, plot.bottom() - LEGEND_INSET - h),
         ];
         let hidden = |&(x, y): &(i32, i32)| {
             let r = expand(Rect { x, y, w, h }, MARKER_RADIUS);
@@ -613,22 +639,42 @@ impl Chart {
                 .count()
         };
         // `min_by_key` keeps the first of equals, so ties go to the conventional top right.
-        let (x, y) = corners
+        let ((x, y), hidden) = corners
             .iter()
-            .copied()
-            .min_by_key(hidden)
-            .unwrap_or(corners[0]);
-        let rect = Rect { x, y, w, h };
-        canvas.fill_rect(rect, BACKGROUND);
-        canvas.stroke_rect(rect, LEGEND_BORDER);
-        for (row, ((n, _), label)) in entries.iter().zip(&labels).enumerate() {
+            .map(|c| (*c, hidden(c)))
+            .min_by_key(|&(_, n)| n)
+            .expect("four corners");
+        Some(Legend {
+            rect: Rect { x, y, w, h },
+            entries: entries.into_iter().zip(labels).collect(),
+            row_h,
+            hidden,
+        })
+    }
+
+    /// Draws the boxed legend where [`Chart::legend`] puts it.
+    fn draw_legend(&self, canvas: &mut Canvas, layout: &Layout) {
+        let Some(legend) = self.legend(layout) else {
+            return;
+        };
+        let Rect { x, y, .. } = legend.rect;
+        canvas.fill_rect(legend.rect, BACKGROUND);
+        canvas.stroke_rect(legend.rect, LEGEND_BORDER);
+        for (row, (n, label)) in legend.entries.iter().enumerate() {
             let colour = PALETTE[n % PALETTE.len()];
-            let top = y + PAD + row as i32 * row_h;
+            let top = y + LEGEND_PAD + row as i32 * legend.row_h;
             let mid = top + 7 * self.text_scale() as i32 / 2;
-            canvas.line((x + PAD, mid), (x + PAD + SAMPLE, mid), LINE_WIDTH, colour);
+            let sample_end = x + LEGEND_PAD + LEGEND_SAMPLE;
+            canvas.line((x + LEGEND_PAD, mid), (sample_end, mid), LINE_WIDTH, colour);
             let marker = MARKERS[n % MARKERS.len()];
-            canvas.marker(marker, x + PAD + SAMPLE / 2, mid, MARKER_RADIUS, colour);
-            canvas.text(x + PAD + SAMPLE + PAD, top, label, self.text_scale(), INK);
+            canvas.marker(
+                marker,
+                x + LEGEND_PAD + LEGEND_SAMPLE / 2,
+                mid,
+                MARKER_RADIUS,
+                colour,
+            );
+            canvas.text(sample_end + LEGEND_PAD, top, label, self.text_scale(), INK);
         }
     }
 
@@ -668,6 +714,22 @@ impl Chart {
 
 /// A closed interval `(low, high)` of data values.
 type Range = (f64, f64);
+
+/// Space inside the legend's border, in pixels.
+const LEGEND_PAD: i32 = 8;
+/// Length of the line sample before each legend label, in pixels.
+const LEGEND_SAMPLE: i32 = 28;
+/// Gap between the legend and the plot's frame, in pixels.
+const LEGEND_INSET: i32 = 8;
+
+/// A placed legend: its box, the index and shortened label of each labelled series, the
+/// height of one row, and how many sampled data points the box covers.
+struct Legend {
+    rect: Rect,
+    entries: Vec<(usize, String)>,
+    row_h: i32,
+    hidden: usize,
+}
 
 /// Titles are drawn at this multiple of the font's pixel size.
 const TITLE_SCALE: u32 = 2;
@@ -853,6 +915,31 @@ mod tests {
         );
         let room = font::text_width("abc...", 1);
         assert_eq!(fit_text("abcdefgh", 1, room), "abc...");
+    }
+
+    #[test]
+    fn a_legend_with_data_in_every_corner_gets_room_above_the_data() {
+        // A flat optimum along the top and curves along the bottom leave no corner free: the
+        // axis grows upwards so that the legend covers nothing.
+        let xs = |y: f64| (0..=10).map(|i| (i as f64 * 1e4, y)).collect::<Vec<_>>();
+        let chart = Chart::new("t", "x", "y")
+            .with_series(Series::new("seed 0", xs(-100.0)))
+            .with_series(Series::new("optimal", xs(-18.0)));
+        let plain = chart.layout_for(chart.data_ranges().0, chart.data_ranges().1);
+        assert!(chart.legend(&plain).expect("legend").hidden > 0);
+        let layout = chart.layout();
+        assert!(
+            layout.y.max > plain.y.max,
+            "{:?} vs {:?}",
+            layout.y,
+            plain.y
+        );
+        assert_eq!(chart.legend(&layout).expect("legend").hidden, 0);
+
+        // With a free corner nothing moves.
+        let free = Chart::new("t", "x", "y").with_series(Series::new("seed 0", xs(-100.0)));
+        let (x_data, y_data) = free.data_ranges();
+        assert_eq!(free.layout(), free.layout_for(x_data, y_data));
     }
 
     #[test]
