@@ -350,6 +350,7 @@ impl Env for Acrobot {
 
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
         let (state, rng) = snapshot.floats::<4>("Acrobot-v1")?;
+        snapshot.check_elapsed(Some(self.max_episode_steps))?;
         self.state = state;
         self.rng = rng;
         self.elapsed = snapshot.elapsed;

@@ -356,6 +356,7 @@ impl Env for CartPole {
 
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
         let (state, rng) = snapshot.floats::<4>("CartPole-v1")?;
+        snapshot.check_elapsed(Some(self.max_episode_steps))?;
         self.set_state(state);
         self.rng = rng;
         self.elapsed = snapshot.elapsed;

@@ -225,6 +225,7 @@ impl Env for MountainCar {
 
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
         let (state, rng) = snapshot.floats::<2>("MountainCar-v0")?;
+        snapshot.check_elapsed(Some(self.max_episode_steps))?;
         self.state = state;
         self.rng = rng;
         self.elapsed = snapshot.elapsed;

@@ -49,7 +49,12 @@ impl RngState {
         }
         let mut rng = ChaCha8Rng::from_seed(seed);
         rng.set_stream(self.stream);
-        rng.set_word_pos(self.word_pos.parse().ok()?);
+        // ChaCha counts 2^68 words per stream; a larger position would be cut silently.
+        let word_pos: u128 = self.word_pos.parse().ok()?;
+        if word_pos >= 1 << 68 {
+            return None;
+        }
+        rng.set_word_pos(word_pos);
         Some(rng)
     }
 }
@@ -102,6 +107,20 @@ impl EnvSnapshot {
             ))
         })?;
         Ok((state.map(f64::from_bits), self.generator()?))
+    }
+
+    /// Refuses an episode said to be running at or past its time limit `limit` (or at the
+    /// largest count there is): no environment produces one, and its next step could not be
+    /// counted.
+    pub(crate) fn check_elapsed(&self, limit: Option<u32>) -> Result<(), EnvError> {
+        let limit = limit.unwrap_or(u32::MAX);
+        if self.active && self.elapsed >= limit {
+            return Err(self.bad(format!(
+                "an episode still running after {} steps, but the time limit is {limit}",
+                self.elapsed
+            )));
+        }
+        Ok(())
     }
 
     pub(crate) fn check_id(&self, id: &str) -> Result<(), EnvError> {
@@ -166,9 +185,20 @@ mod tests {
             word_pos: "-1".into(),
             ..good.clone()
         };
+        let past_the_stream = RngState {
+            word_pos: (1u128 << 68).to_string(),
+            ..good.clone()
+        };
+        let last_word = RngState {
+            word_pos: ((1u128 << 68) - 1).to_string(),
+            ..good.clone()
+        };
         assert!(good.restore().is_some());
         assert!(short.restore().is_none());
         assert!(not_hex.restore().is_none());
         assert!(bad_pos.restore().is_none());
+        assert!(past_the_stream.restore().is_none());
+        let restored = last_word.restore().expect("the last word is a position");
+        assert_eq!(RngState::capture(&restored), last_word);
     }
 }

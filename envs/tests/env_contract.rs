@@ -213,3 +213,30 @@ fn a_snapshot_of_another_environment_is_refused_and_changes_nothing() {
     let err = grid.restore(&wall).unwrap_err();
     assert!(err.to_string().contains("not one open cell"), "{err}");
 }
+
+#[test]
+fn a_running_episode_at_its_time_limit_is_refused_and_changes_nothing() {
+    // No environment produces such a snapshot, and its next step could not be counted: at
+    // `u32::MAX` the counter would overflow, at the limit the episode would run past it.
+    for spec in all_specs() {
+        let mut env = make(&spec).expect("make");
+        let mut obs = vec![0.0; env.obs_dim()];
+        env.reset(Some(5), &mut obs);
+        let before = env.snapshot();
+        let limit = env.max_episode_steps().unwrap_or(u32::MAX);
+        let mut at_limit = before.clone();
+        at_limit.elapsed = limit;
+        let err = env.restore(&at_limit).unwrap_err();
+        assert!(err.to_string().contains("time limit"), "{spec:?}: {err}");
+        assert_eq!(env.snapshot(), before, "{spec:?}");
+
+        let mut last_step = before.clone();
+        last_step.elapsed = limit - 1;
+        env.restore(&last_step)
+            .expect("one step before the limit is fine");
+        let step = env.step(0, &mut obs).expect("the last step");
+        if limit != u32::MAX {
+            assert!(step.truncated, "{spec:?}: the limit's step must truncate");
+        }
+    }
+}

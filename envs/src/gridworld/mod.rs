@@ -365,7 +365,8 @@ impl Env for GridWorld {
         };
         let mv = self.movement(self.pos, dir);
         self.pos = mv.next;
-        self.elapsed += 1;
+        // Saturating: without a time limit nothing stops an episode from counting this far.
+        self.elapsed = self.elapsed.saturating_add(1);
         let truncated = self.max_episode_steps.is_some_and(|l| self.elapsed >= l);
         self.active = !(mv.terminated || truncated);
         self.write_obs(obs);
@@ -411,6 +412,7 @@ impl Env for GridWorld {
                 return Err(snapshot.bad(problem));
             }
         };
+        snapshot.check_elapsed(self.max_episode_steps)?;
         self.rng = snapshot.generator()?;
         self.pos = pos;
         self.elapsed = snapshot.elapsed;
