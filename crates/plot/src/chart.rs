@@ -188,8 +188,12 @@ impl Chart {
 
     /// The ends of the error bar `y ± e`, each cut at [`Chart::y_bounds`], with whether it
     /// was cut: `((low, cut), (high, cut))`.
+    /// Bounds that are not an interval (`lo > hi`, or NaN) cut nothing.
     fn bar_ends(&self, y: f64, e: f64) -> ((f64, bool), (f64, bool)) {
-        let (lo, hi) = self.y_bounds.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+        let (lo, hi) = match self.y_bounds {
+            Some((lo, hi)) if lo <= hi => (lo, hi),
+            _ => (f64::NEG_INFINITY, f64::INFINITY),
+        };
         let cut = |v: f64| (v.clamp(lo, hi), v < lo || v > hi);
         (cut(y - e), cut(y + e))
     }
@@ -959,6 +963,12 @@ mod tests {
         assert!(layout.y.min <= 30.0, "{:?}", layout.y);
         assert_eq!(bounded.bar_ends(90.0, 60.0), ((30.0, false), (100.0, true)));
         assert_eq!(bounded.render().len(), 800 * 500 * 3);
+        // Bounds that are no interval cut nothing, and do not panic.
+        for (lo, hi) in [(100.0, 0.0), (f64::NAN, 100.0), (0.0, f64::NAN)] {
+            let odd = bounded.clone().with_y_bounds(lo, hi);
+            assert_eq!(odd.bar_ends(90.0, 60.0), ((30.0, false), (150.0, false)));
+            assert_eq!(odd.render().len(), 800 * 500 * 3);
+        }
     }
 
     #[test]
