@@ -48,6 +48,8 @@ pub struct RunObserver {
     /// Where the kept points are saved at each checkpoint, so that a resumed run plots its
     /// whole history.
     curves: Option<PathBuf>,
+    /// Whether this session's start (fresh or resumed) is marked in the event file yet.
+    session_marked: bool,
 }
 
 /// Tags whose points are also kept in memory, for the learning-curve plot.
@@ -75,6 +77,7 @@ impl RunObserver {
             error: None,
             kept: Vec::new(),
             curves: None,
+            session_marked: false,
         }
     }
 
@@ -116,6 +119,15 @@ impl Observer for RunObserver {
             self.kept.push((kept, step as f64, value));
         }
         if self.error.is_none() {
+            // A fresh run marks its start before its first point, so that TensorBoard takes
+            // the start marker of a later resume for a restart and purges what it redoes.
+            if !self.session_marked {
+                self.session_marked = true;
+                if let Err(e) = self.writer.mark_start() {
+                    self.error = Some(e);
+                    return;
+                }
+            }
             if let Err(e) = self.writer.add_scalar(tag, value, step as i64) {
                 self.error = Some(e);
             }
@@ -124,8 +136,8 @@ impl Observer for RunObserver {
 
     fn progress(&mut self, steps: u64) {
         self.bar.set_position(steps);
-        // Events logged just before a quiet stretch (a long evaluation, training steps that log
-        // nothing) would otherwise wait for the next event to be flushed.
+        // Events logged just before a stretch of training steps that log nothing would
+        // otherwise wait for the next event to be flushed (evaluations flush in `quiet_ahead`).
         if self.error.is_none() {
             if let Err(e) = self.writer.flush_if_due() {
                 self.error = Some(e);
@@ -137,7 +149,15 @@ impl Observer for RunObserver {
         interrupted()
     }
 
-    fn checkpointed(&mut self, _step: u64) {
+    fn quiet_ahead(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self.writer.flush() {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn checkpointing(&mut self, _step: u64) {
         if self.error.is_none() {
             if let Err(e) = self.writer.flush() {
                 self.error = Some(e);
@@ -153,6 +173,7 @@ impl Observer for RunObserver {
     }
 
     fn resumed(&mut self, step: u64) {
+        self.session_marked = true;
         if let Err(e) = self.writer.mark_restart(step as i64) {
             self.error.get_or_insert(e);
         }
@@ -204,6 +225,14 @@ mod tests {
         std::thread::sleep(Duration::from_millis(40));
         observer.progress(2);
         assert!(size() > before, "the pending event was not flushed");
+        // Before an evaluation everything pending goes out, however recent.
+        observer
+            .writer()
+            .set_flush_interval(Duration::from_secs(3600));
+        observer.scalar("train/loss", 2.0, 3);
+        let before = size();
+        observer.quiet_ahead();
+        assert!(size() > before, "quiet_ahead did not flush");
         drop(observer);
         std::fs::remove_dir_all(&dir).expect("clean up");
     }

@@ -285,6 +285,13 @@ impl Acrobot {
     }
 }
 
+/// Whether `state` ends an episode: the free end above the bar by more than one link length,
+/// `−cos θ₁ − cos(θ₂ + θ₁) > 1` as Gymnasium computes it.
+pub fn is_terminal(state: [f64; 4]) -> bool {
+    let [t1, t2, _, _] = state;
+    -t1.cos() - (t2 + t1).cos() > 1.0
+}
+
 impl Env for Acrobot {
     fn id(&self) -> &str {
         "Acrobot-v1"
@@ -318,8 +325,7 @@ impl Env for Acrobot {
         check_step(self.active, action, 3, obs.len(), 6)?;
         self.state = dynamics_step(self.state, AVAIL_TORQUE[action]);
         self.elapsed += 1;
-        let [t1, t2, _, _] = self.state;
-        let terminated = -t1.cos() - (t2 + t1).cos() > 1.0;
+        let terminated = is_terminal(self.state);
         let truncated = self.elapsed >= self.max_episode_steps;
         self.active = !(terminated || truncated);
         obs.copy_from_slice(&self.observation());
@@ -351,6 +357,7 @@ impl Env for Acrobot {
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
         let (state, rng) = snapshot.floats::<4>("Acrobot-v1")?;
         snapshot.check_elapsed(Some(self.max_episode_steps))?;
+        snapshot.check_running(is_terminal(state))?;
         self.state = state;
         self.rng = rng;
         self.elapsed = snapshot.elapsed;

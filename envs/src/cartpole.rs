@@ -284,6 +284,19 @@ pub fn accelerations_with(state: [f64; 4], force: f64, sin_cos_theta: (f64, f64)
     (xacc, thetaacc)
 }
 
+/// Whether `state` ends an episode: the cart past ±2.4 m or the pole past ±12°.
+///
+/// Gymnasium's four strict comparisons, kept literally: a NaN state compares false everywhere
+/// and so does not terminate, whereas `!range.contains(..)` would.
+#[allow(clippy::manual_range_contains)]
+pub fn is_terminal(state: [f64; 4]) -> bool {
+    let [x, _, theta, _] = state;
+    x < -X_THRESHOLD
+        || x > X_THRESHOLD
+        || theta < -THETA_THRESHOLD_RADIANS
+        || theta > THETA_THRESHOLD_RADIANS
+}
+
 /// One Euler step of the cart-pole dynamics: the new state after pushing with `force`.
 #[inline]
 pub fn euler_step(state: [f64; 4], force: f64) -> [f64; 4] {
@@ -357,6 +370,7 @@ impl Env for CartPole {
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
         let (state, rng) = snapshot.floats::<4>("CartPole-v1")?;
         snapshot.check_elapsed(Some(self.max_episode_steps))?;
+        snapshot.check_running(is_terminal(state))?;
         self.set_state(state);
         self.rng = rng;
         self.elapsed = snapshot.elapsed;
@@ -404,14 +418,7 @@ impl CartPole {
             trig::try_sin_cos(next[2])
         };
         self.elapsed += 1;
-        let [x, _, theta, _] = self.state;
-        // Gymnasium's four strict comparisons, kept literally: a NaN state compares false
-        // everywhere and so does not terminate, whereas `!range.contains(..)` would.
-        #[allow(clippy::manual_range_contains)]
-        let terminated = x < -X_THRESHOLD
-            || x > X_THRESHOLD
-            || theta < -THETA_THRESHOLD_RADIANS
-            || theta > THETA_THRESHOLD_RADIANS;
+        let terminated = is_terminal(self.state);
         let truncated = self.elapsed >= self.max_episode_steps;
         self.active = !(terminated || truncated);
         self.write_obs(obs);

@@ -164,6 +164,13 @@ pub fn dynamics_step(state: [f64; 2], action: usize) -> [f64; 2] {
     [position, velocity]
 }
 
+/// Whether `[position, velocity]` ends an episode: at the flag, moving right (Gymnasium's
+/// `position >= goal_position and velocity >= goal_velocity`).
+pub fn is_terminal(state: [f64; 2]) -> bool {
+    let [position, velocity] = state;
+    position >= GOAL_POSITION && velocity >= GOAL_VELOCITY
+}
+
 impl Env for MountainCar {
     fn id(&self) -> &str {
         "MountainCar-v0"
@@ -193,8 +200,7 @@ impl Env for MountainCar {
         check_step(self.active, action, 3, obs.len(), 2)?;
         self.state = dynamics_step(self.state, action);
         self.elapsed += 1;
-        let [position, velocity] = self.state;
-        let terminated = position >= GOAL_POSITION && velocity >= GOAL_VELOCITY;
+        let terminated = is_terminal(self.state);
         let truncated = self.elapsed >= self.max_episode_steps;
         self.active = !(terminated || truncated);
         self.write_obs(obs);
@@ -226,6 +232,7 @@ impl Env for MountainCar {
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
         let (state, rng) = snapshot.floats::<2>("MountainCar-v0")?;
         snapshot.check_elapsed(Some(self.max_episode_steps))?;
+        snapshot.check_running(is_terminal(state))?;
         self.state = state;
         self.rng = rng;
         self.elapsed = snapshot.elapsed;

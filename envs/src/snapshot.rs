@@ -40,7 +40,12 @@ impl RngState {
     /// A generator at exactly this position; `None` if a field is malformed.
     pub fn restore(&self) -> Option<ChaCha8Rng> {
         let hex = self.seed.as_bytes();
-        if hex.len() != 64 {
+        // Exactly what `capture` writes: 64 lowercase hex digits, and a decimal position.
+        let lower_hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+        if hex.len() != 64 || !hex.iter().all(lower_hex) {
+            return None;
+        }
+        if self.word_pos.is_empty() || !self.word_pos.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         let mut seed = [0u8; 32];
@@ -106,19 +111,35 @@ impl EnvSnapshot {
                 self.state.len()
             ))
         })?;
-        Ok((state.map(f64::from_bits), self.generator()?))
+        let state = state.map(f64::from_bits);
+        // Reset and step keep every variable finite; NaN or infinity means a damaged file.
+        if let Some((i, v)) = state.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(self.bad(format!("state variable {i} is {v}, not a finite number")));
+        }
+        Ok((state, self.generator()?))
     }
 
-    /// Refuses an episode said to be running at or past its time limit `limit` (or at the
-    /// largest count there is): no environment produces one, and its next step could not be
-    /// counted.
+    /// Refuses an episode said to be running at or past its time limit `limit`: no
+    /// environment produces one, and it would run past the limit. Without a limit any count is
+    /// possible (it saturates).
     pub(crate) fn check_elapsed(&self, limit: Option<u32>) -> Result<(), EnvError> {
-        let limit = limit.unwrap_or(u32::MAX);
+        let Some(limit) = limit else {
+            return Ok(());
+        };
         if self.active && self.elapsed >= limit {
             return Err(self.bad(format!(
                 "an episode still running after {} steps, but the time limit is {limit}",
                 self.elapsed
             )));
+        }
+        Ok(())
+    }
+
+    /// Refuses an episode said to be running in a state that ends episodes (`terminal`): the
+    /// step that reached it would have ended the episode.
+    pub(crate) fn check_running(&self, terminal: bool) -> Result<(), EnvError> {
+        if self.active && terminal {
+            return Err(self.bad("an episode still running in a state that ends episodes".into()));
         }
         Ok(())
     }
@@ -198,6 +219,19 @@ mod tests {
         assert!(not_hex.restore().is_none());
         assert!(bad_pos.restore().is_none());
         assert!(past_the_stream.restore().is_none());
+        for (seed, word_pos) in [
+            (good.seed.to_uppercase(), good.word_pos.clone()),
+            ("+a".repeat(32), good.word_pos.clone()),
+            (good.seed.clone(), "+5".into()),
+            (good.seed.clone(), String::new()),
+        ] {
+            let odd = RngState {
+                seed,
+                word_pos,
+                ..good.clone()
+            };
+            assert!(odd.restore().is_none(), "{odd:?}");
+        }
         let restored = last_word.restore().expect("the last word is a position");
         assert_eq!(RngState::capture(&restored), last_word);
     }

@@ -216,14 +216,15 @@ fn a_snapshot_of_another_environment_is_refused_and_changes_nothing() {
 
 #[test]
 fn a_running_episode_at_its_time_limit_is_refused_and_changes_nothing() {
-    // No environment produces such a snapshot, and its next step could not be counted: at
-    // `u32::MAX` the counter would overflow, at the limit the episode would run past it.
+    // No environment produces such a snapshot, and the episode would run past its limit.
     for spec in all_specs() {
         let mut env = make(&spec).expect("make");
         let mut obs = vec![0.0; env.obs_dim()];
         env.reset(Some(5), &mut obs);
         let before = env.snapshot();
-        let limit = env.max_episode_steps().unwrap_or(u32::MAX);
+        let Some(limit) = env.max_episode_steps() else {
+            continue;
+        };
         let mut at_limit = before.clone();
         at_limit.elapsed = limit;
         let err = env.restore(&at_limit).unwrap_err();
@@ -235,8 +236,95 @@ fn a_running_episode_at_its_time_limit_is_refused_and_changes_nothing() {
         env.restore(&last_step)
             .expect("one step before the limit is fine");
         let step = env.step(0, &mut obs).expect("the last step");
-        if limit != u32::MAX {
-            assert!(step.truncated, "{spec:?}: the limit's step must truncate");
-        }
+        assert!(step.truncated, "{spec:?}: the limit's step must truncate");
     }
+}
+
+#[test]
+fn an_episode_without_a_time_limit_restores_its_own_snapshot_at_any_count() {
+    // CliffWalking has no limit: its step count saturates, and every snapshot it can take
+    // must restore.
+    let mut env = make(&EnvSpec::new("CliffWalking-v1")).expect("make");
+    let mut obs = vec![0.0; env.obs_dim()];
+    env.reset(Some(5), &mut obs);
+    let mut far = env.snapshot();
+    far.elapsed = u32::MAX - 1;
+    env.restore(&far).expect("restore");
+    for _ in 0..3 {
+        env.step(0, &mut obs).expect("step"); // up: stays on the path, never the cliff
+    }
+    let snapshot = env.snapshot();
+    assert_eq!((snapshot.elapsed, snapshot.active), (u32::MAX, true));
+    let mut copy = make(&EnvSpec::new("CliffWalking-v1")).expect("make");
+    copy.restore(&snapshot).expect("its own snapshot restores");
+    assert_eq!(copy.snapshot(), snapshot);
+}
+
+#[test]
+fn states_that_reset_and_step_cannot_reach_are_refused_and_change_nothing() {
+    let mut lake = EnvSpec::new("FrozenLake-v1");
+    lake.is_slippery = Some(false);
+    // (spec, a state no episode can be running in, what the refusal says)
+    let cases: Vec<(EnvSpec, Vec<u64>, &str)> = vec![
+        (
+            EnvSpec::new("CartPole-v1"),
+            floats(&[f64::NAN, 0.0, 0.0, 0.0]),
+            "not a finite",
+        ),
+        (
+            EnvSpec::new("CartPole-v1"),
+            floats(&[0.0, f64::INFINITY, 0.0, 0.0]),
+            "not a finite",
+        ),
+        (
+            EnvSpec::new("CartPole-v1"),
+            floats(&[3.0, 0.0, 0.0, 0.0]),
+            "ends episodes",
+        ),
+        (
+            EnvSpec::new("CartPole-v1"),
+            floats(&[0.0, 0.0, 0.3, 0.0]),
+            "ends episodes",
+        ),
+        (
+            EnvSpec::new("MountainCar-v0"),
+            floats(&[0.55, 0.01]),
+            "ends episodes",
+        ),
+        (
+            EnvSpec::new("MountainCar-v0"),
+            floats(&[f64::NAN, 0.0]),
+            "not a finite",
+        ),
+        (
+            EnvSpec::new("Acrobot-v1"),
+            floats(&[3.0, 0.0, 0.0, 0.0]),
+            "ends episodes",
+        ),
+        (lake.clone(), vec![15], "ends episodes"), // the goal
+        (lake, vec![5], "ends episodes"),          // a hole
+        (EnvSpec::new("CliffWalking-v1"), vec![40], "a cliff"),
+    ];
+    for (spec, state, says) in cases {
+        let mut env = make(&spec).expect("make");
+        let mut obs = vec![0.0; env.obs_dim()];
+        env.reset(Some(1), &mut obs);
+        let before = env.snapshot();
+        let mut bad = before.clone();
+        bad.state = state.clone();
+        let err = env.restore(&bad).unwrap_err();
+        assert!(err.to_string().contains(says), "{spec:?} {state:?}: {err}");
+        assert_eq!(env.snapshot(), before, "{spec:?}");
+    }
+    // After the episode ended, a terminal state is exactly what a snapshot holds.
+    let mut env = make(&EnvSpec::new("CartPole-v1")).expect("make");
+    let mut ended = env.snapshot();
+    ended.state = floats(&[3.0, 0.0, 0.0, 0.0]);
+    ended.active = false;
+    env.restore(&ended)
+        .expect("an ended episode may sit in a terminal state");
+}
+
+fn floats(values: &[f64]) -> Vec<u64> {
+    values.iter().map(|v| v.to_bits()).collect()
 }

@@ -11,10 +11,14 @@ pub trait Observer {
     fn interrupted(&self) -> bool {
         false
     }
-    /// Called after a resumable checkpoint holding everything up to `step` was written: the
-    /// moment to make the logs durable too, so that a crash loses neither more nor less than
-    /// the checkpoint does.
-    fn checkpointed(&mut self, _step: u64) {}
+    /// Called just before a resumable checkpoint holding everything up to `step` is written:
+    /// the moment to put the logs on disk. Done afterwards, a crash between the two would
+    /// leave a checkpoint that resumes past events never written; done before, whatever is
+    /// logged beyond the checkpoint that finally counts is void on resume anyway.
+    fn checkpointing(&mut self, _step: u64) {}
+    /// Called before work that logs nothing for a while (an evaluation), so that what was
+    /// logged before it can be shown now rather than after it.
+    fn quiet_ahead(&mut self) {}
     /// Called once when training continues from a checkpoint of `step` instead of starting
     /// afresh; whatever was logged after that step by the session that wrote it is void.
     fn resumed(&mut self, _step: u64) {}

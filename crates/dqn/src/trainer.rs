@@ -158,10 +158,10 @@ pub fn train_with(
                 observer: &mut dyn Observer|
      -> Result<(), DqnError> {
         if let Some(path) = &options.checkpoint {
+            observer.checkpointing(learner.env_steps);
             let seconds = run.seconds_before + start.elapsed().as_secs_f64();
             if crate::resume::save(path, spec, seed, learner, run, seconds)? {
                 run.last_checkpoint = Some((path.clone(), learner.env_steps));
-                observer.checkpointed(learner.env_steps);
             } else if run.last_checkpoint.is_none() {
                 tracing::warn!(
                     "no resumable checkpoint written: libtorch's Adam, used off the CPU, does \
@@ -191,6 +191,7 @@ pub fn train_with(
         if config.eval_interval > 0 && (learner.env_steps >= run.next_eval || budget_spent) {
             run.next_eval += config.eval_interval;
             run.last_eval_step = Some(learner.env_steps);
+            observer.quiet_ahead();
             let tick = Instant::now();
             // An exact evaluation is a mean with no spread to log.
             let (mean, std) = match &exact {
@@ -751,6 +752,72 @@ mod tests {
         let mean_weight = logged["losses/importance_weight_mean"];
         assert!(mean_weight > 0.0 && mean_weight <= 1.0, "{mean_weight}");
         assert!(logged["charts/priority_max"] >= 1.0);
+    }
+
+    /// Records the order of the hooks that put logs on disk, and whether the checkpoint file
+    /// already existed at each `checkpointing` call.
+    struct HookOrder {
+        checkpoint: PathBuf,
+        calls: Vec<String>,
+    }
+
+    impl Observer for HookOrder {
+        fn scalar(&mut self, tag: &str, _value: f64, step: u64) {
+            if tag == "eval/return_mean" {
+                self.calls.push(format!("eval {step}"));
+            }
+        }
+        fn quiet_ahead(&mut self) {
+            self.calls.push("quiet".into());
+        }
+        fn checkpointing(&mut self, step: u64) {
+            let exists = self.checkpoint.exists();
+            self.calls
+                .push(format!("checkpointing {step}, file there: {exists}"));
+        }
+    }
+
+    #[test]
+    fn logs_go_to_disk_before_each_checkpoint_and_each_evaluation() {
+        // Flushing after the checkpoint would let a crash between the two resume past events
+        // never written; an evaluation logs nothing while it runs.
+        let dir = std::env::temp_dir().join(format!("retort-hooks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let checkpoint = dir.join("resume.safetensors");
+        let _ = std::fs::remove_file(&checkpoint);
+        let config = DqnConfig {
+            eval_interval: 200,
+            eval_episodes: 2,
+            checkpoint_interval: 200,
+            ..tiny(false)
+        };
+        let mut observer = HookOrder {
+            checkpoint: checkpoint.clone(),
+            calls: Vec::new(),
+        };
+        let options = TrainOptions {
+            checkpoint: Some(checkpoint.clone()),
+            ..TrainOptions::default()
+        };
+        let spec = EnvSpec::new("CartPole-v1");
+        train_with(&config, &spec, Device::Cpu, 0, &mut observer, &options).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let calls = observer.calls;
+        let first = calls.iter().find(|c| c.starts_with("checkpointing"));
+        assert_eq!(
+            first.map(String::as_str),
+            Some("checkpointing 200, file there: false"),
+            "{calls:?}"
+        );
+        for (i, call) in calls.iter().enumerate() {
+            if call.starts_with("eval") {
+                assert_eq!(calls[i - 1], "quiet", "{calls:?}");
+            }
+        }
+        assert!(
+            calls.iter().filter(|c| c.starts_with("eval")).count() >= 2,
+            "{calls:?}"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub struct Event {
     #[prost(int64, tag = "2")]
     pub step: i64,
     /// The payload (`oneof what`).
-    #[prost(oneof = "EventWhat", tags = "3, 5, 6")]
+    #[prost(oneof = "EventWhat", tags = "3, 5, 7")]
     pub what: Option<EventWhat>,
 }
 
@@ -35,8 +35,9 @@ pub enum EventWhat {
     /// A batch of summary values.
     #[prost(message, tag = "5")]
     Summary(Summary),
-    /// A change in the writing session's life: a (re)start, a stop or a checkpoint.
-    #[prost(message, tag = "6")]
+    /// A change in the writing session's life: a (re)start, a stop or a checkpoint. Field 7
+    /// (field 6 is the deprecated `log_message`, which TensorBoard reads but ignores).
+    #[prost(message, tag = "7")]
     SessionLog(SessionLog),
 }
 
@@ -324,4 +325,36 @@ pub enum ValueKind {
     /// A boolean.
     #[prost(bool, tag = "4")]
     BoolValue(bool),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    #[test]
+    fn payloads_carry_tensorboards_field_numbers() {
+        // The first byte of each encoded `what` is its key, (field << 3) | 2 for a
+        // length-delimited field. A session log under any other number is read as something
+        // else (6 is the deprecated `log_message`), and restarts then purge nothing.
+        let key = |what: EventWhat| {
+            let event = Event {
+                wall_time: 0.0,
+                step: 0,
+                what: Some(what),
+            };
+            event.encode_to_vec()[0]
+        };
+        assert_eq!(key(EventWhat::FileVersion("v".into())), (3 << 3) | 2);
+        assert_eq!(
+            key(EventWhat::Summary(Summary { value: vec![] })),
+            (5 << 3) | 2
+        );
+        let log = SessionLog {
+            status: SESSION_START,
+            checkpoint_path: String::new(),
+            msg: String::new(),
+        };
+        assert_eq!(key(EventWhat::SessionLog(log)), (7 << 3) | 2);
+    }
 }

@@ -286,16 +286,30 @@ impl SummaryWriter {
         )
     }
 
+    /// Marks that a run starts here, afresh. TensorBoard takes the first start marker of a run
+    /// for its beginning and only later ones for restarts, so a run that may be resumed must
+    /// call this before its first event, or its first [`mark_restart`](Self::mark_restart)
+    /// would purge nothing. Written and flushed at once.
+    pub fn mark_start(&mut self) -> Result<(), TbError> {
+        self.write_session_start(0, "started".into())
+    }
+
     /// Marks that this run restarts at `step`, after a resume from a checkpoint of that step.
     ///
     /// TensorBoard then drops whatever this run's earlier files recorded at `step` or later (a
     /// session that died after its checkpoint logged those, and they are about to be redone),
-    /// so the run's steps never go backwards. Written and flushed at once.
+    /// so the run's steps never go backwards; that needs the run's first session to have
+    /// called [`mark_start`](Self::mark_start). Written and flushed at once.
     pub fn mark_restart(&mut self, step: i64) -> Result<(), TbError> {
+        self.write_session_start(step, format!("resumed at step {step}"))
+    }
+
+    /// Writes and flushes a `SessionLog` START at `step`.
+    fn write_session_start(&mut self, step: i64, msg: String) -> Result<(), TbError> {
         let log = proto::SessionLog {
             status: proto::SESSION_START,
             checkpoint_path: String::new(),
-            msg: format!("resumed at step {step}"),
+            msg,
         };
         self.write_event(step, EventWhat::SessionLog(log))?;
         self.flush()

@@ -307,3 +307,62 @@ fn tensorboard_reads_every_file_of_writers_opened_at_once_in_one_folder() {
         assert_eq!(as_f64(&series["last_value"]), 49.0);
     }
 }
+
+/// Two sessions of one run in one folder: the first logs `x` at steps 0..=10, the second
+/// resumes at step 5 and logs steps 5..=12 again with other values. Returns the steps and
+/// values TensorBoard shows.
+fn resumed_run(mark_start: bool) -> (Vec<f64>, Vec<f64>) {
+    let logdir = tempfile::tempdir().expect("tempdir");
+    let run = logdir.path().join("run");
+    let mut first = SummaryWriter::create(&run).expect("create");
+    if mark_start {
+        first.mark_start().expect("start");
+    }
+    for step in 0..=10 {
+        first
+            .add_scalar("x", f64::from(step), i64::from(step))
+            .expect("scalar");
+    }
+    first.flush().expect("flush");
+    drop(first);
+    let mut second = SummaryWriter::create(&run).expect("create");
+    second.mark_restart(5).expect("restart");
+    for step in 5..=12 {
+        second
+            .add_scalar("x", 100.0 + f64::from(step), i64::from(step))
+            .expect("scalar");
+    }
+    drop(second);
+    let (code, json) = tb_check(logdir.path());
+    assert_eq!(code, 0, "{json:#}");
+    let series = &json["runs"]["run"]["scalars"]["x"];
+    let list = |key: &str| -> Vec<f64> {
+        series[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key}: {json:#}"))
+            .iter()
+            .map(as_f64)
+            .collect()
+    };
+    (list("steps"), list("values"))
+}
+
+#[test]
+fn tensorboard_drops_what_a_resumed_session_redoes_once_the_run_marked_its_start() {
+    let (steps, values) = resumed_run(true);
+    assert_eq!(steps, (0..=12).map(f64::from).collect::<Vec<_>>());
+    let expected: Vec<f64> = (0..=12)
+        .map(|s| {
+            if s < 5 {
+                f64::from(s)
+            } else {
+                100.0 + f64::from(s)
+            }
+        })
+        .collect();
+    assert_eq!(values, expected);
+    // Without the start marker TensorBoard takes the restart for the run's beginning and
+    // keeps both sessions' points from step 5 on: why runs must call `mark_start`.
+    let (steps, _) = resumed_run(false);
+    assert_eq!(steps.len(), 11 + 8);
+}

@@ -413,6 +413,13 @@ impl Env for GridWorld {
             }
         };
         snapshot.check_elapsed(self.max_episode_steps)?;
+        // A cliff sends the agent back to the start at once, so no one stands on it; goals
+        // and holes end the episode.
+        let tile = tiles[pos];
+        if tile == Tile::Cliff {
+            return Err(snapshot.bad(format!("cell {pos} is a cliff, where no one stands")));
+        }
+        snapshot.check_running(matches!(tile, Tile::Goal | Tile::Hole))?;
         self.rng = snapshot.generator()?;
         self.pos = pos;
         self.elapsed = snapshot.elapsed;
