@@ -188,10 +188,11 @@ impl Chart {
 
     /// The ends of the error bar `y ± e`, each cut at [`Chart::y_bounds`], with whether it
     /// was cut: `((low, cut), (high, cut))`.
-    /// Bounds that are not an interval (`lo > hi`, or NaN) cut nothing.
+    /// Bounds that are not an interval (`lo >= hi`, or NaN) cut nothing, and neither do they
+    /// cut the bar of a point outside them, which would leave the bar apart from its point.
     fn bar_ends(&self, y: f64, e: f64) -> ((f64, bool), (f64, bool)) {
         let (lo, hi) = match self.y_bounds {
-            Some((lo, hi)) if lo <= hi => (lo, hi),
+            Some((lo, hi)) if lo < hi && (lo..=hi).contains(&y) => (lo, hi),
             _ => (f64::NEG_INFINITY, f64::INFINITY),
         };
         let cut = |v: f64| (v.clamp(lo, hi), v < lo || v > hi);
@@ -248,8 +249,9 @@ impl Chart {
     ///
     /// Exposed so that callers (and tests) can find where a data value lands in the image.
     ///
-    /// When the legend would hide data in every corner of the plot, the y axis is extended
-    /// upwards by the legend's height, so that it sits above the data instead of on it.
+    /// When the legend would hide data in every corner of the plot, the y axis is extended by
+    /// the legend's height, upwards or, where [`Chart::y_bounds`] forbids that, downwards, so
+    /// that the legend sits beside the data instead of on it.
     pub fn layout(&self) -> Layout {
         let (x_data, y_data) = self.data_ranges();
         let layout = self.layout_for(x_data, y_data);
@@ -266,8 +268,20 @@ impl Chart {
         if free < layout.plot.h / 3 {
             return layout;
         }
-        let top = hi + (hi - lo) * band as f64 / free as f64;
-        self.layout_for(x_data, Some((lo, top)))
+        let room = (hi - lo) * band as f64 / free as f64;
+        // Room past a bound the data cannot pass (100 %) would show impossible values: below
+        // the data, then, if the lower bound allows, or nowhere.
+        let (bound_lo, bound_hi) = match self.y_bounds {
+            Some((l, h)) if l < h && l <= lo && hi <= h => (l, h),
+            _ => (f64::NEG_INFINITY, f64::INFINITY),
+        };
+        if hi + room <= bound_hi {
+            self.layout_for(x_data, Some((lo, hi + room)))
+        } else if lo - room >= bound_lo {
+            self.layout_for(x_data, Some((lo - room, hi)))
+        } else {
+            layout
+        }
     }
 
     /// [`Chart::layout`] for the given data ranges.
@@ -701,6 +715,19 @@ impl Chart {
             for (i, p) in px.iter().enumerate() {
                 let Some(a) = *p else { continue };
                 out.push(round(a));
+                // Error bars count too: a legend on them hides the spread.
+                if let Some(e) = s.error_at(i) {
+                    let y = s.points[i].1;
+                    let ((low, _), (high, _)) = self.bar_ends(y, e);
+                    if let (Some(top), Some(bottom)) = (layout.y_px(high), layout.y_px(low)) {
+                        for k in 0..=8 {
+                            let py = top + k as f64 / 8.0 * (bottom - top);
+                            if py.abs() < 1e6 {
+                                out.push(round((a.0, py)));
+                            }
+                        }
+                    }
+                }
                 if let Some(Some(b)) = px.get(i + 1) {
                     for k in 1..8 {
                         let t = k as f64 / 8.0;
@@ -940,6 +967,36 @@ mod tests {
         );
         assert_eq!(chart.legend(&layout).expect("legend").hidden, 0);
 
+        // A bounded chart gets its room below the data instead of above the bound...
+        let percent = Chart::new("t", "x", "y")
+            .with_series(Series::new("low", xs(60.0)))
+            .with_series(Series::new("high", xs(99.0)))
+            .with_y_bounds(0.0, 100.0);
+        let layout = percent.layout();
+        // (the axis keeps its usual few percent of padding past the data, no more)
+        assert!(
+            layout.y.max < 106.0 && layout.y.min < 55.0,
+            "{:?}",
+            layout.y
+        );
+        assert_eq!(percent.legend(&layout).expect("legend").hidden, 0);
+        // ...and none where both bounds are reached.
+        let full = Chart::new("t", "x", "y")
+            .with_series(Series::new("low", xs(0.0)))
+            .with_series(Series::new("high", xs(100.0)))
+            .with_y_bounds(0.0, 100.0);
+        let (x_data, y_data) = full.data_ranges();
+        assert_eq!(full.layout(), full.layout_for(x_data, y_data));
+
+        // Error bars count as data: a legend would hide these in every corner.
+        let bars = Chart::new("t", "x", "y").with_series(
+            Series::new("s", vec![(0.0, 50.0), (1.0, 50.0)]).with_error(vec![50.0, 50.0]),
+        );
+        let (x_data, y_data) = bars.data_ranges();
+        let plain = bars.layout_for(x_data, y_data);
+        assert!(bars.legend(&plain).expect("legend").hidden > 0);
+        assert_eq!(bars.legend(&bars.layout()).expect("legend").hidden, 0);
+
         // With a free corner nothing moves.
         let free = Chart::new("t", "x", "y").with_series(Series::new("seed 0", xs(-100.0)));
         let (x_data, y_data) = free.data_ranges();
@@ -963,8 +1020,18 @@ mod tests {
         assert!(layout.y.min <= 30.0, "{:?}", layout.y);
         assert_eq!(bounded.bar_ends(90.0, 60.0), ((30.0, false), (100.0, true)));
         assert_eq!(bounded.render().len(), 800 * 500 * 3);
+        // A point outside its bounds keeps its whole bar, next to it.
+        assert_eq!(
+            bounded.bar_ends(120.0, 10.0),
+            ((110.0, false), (130.0, false))
+        );
         // Bounds that are no interval cut nothing, and do not panic.
-        for (lo, hi) in [(100.0, 0.0), (f64::NAN, 100.0), (0.0, f64::NAN)] {
+        for (lo, hi) in [
+            (100.0, 0.0),
+            (50.0, 50.0),
+            (f64::NAN, 100.0),
+            (0.0, f64::NAN),
+        ] {
             let odd = bounded.clone().with_y_bounds(lo, hi);
             assert_eq!(odd.bar_ends(90.0, 60.0), ((30.0, false), (150.0, false)));
             assert_eq!(odd.render().len(), 800 * 500 * 3);
