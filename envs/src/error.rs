@@ -59,7 +59,7 @@ pub enum EnvError {
     },
 
     /// A snapshot could not be restored into this environment.
-    #[error("cannot restore a {id} snapshot: {problem}")]
+    #[error("cannot restore this snapshot of {id}: {problem}")]
     Snapshot {
         /// The id recorded in the snapshot.
         id: String,

@@ -191,7 +191,7 @@ fn a_snapshot_of_another_environment_is_refused_and_changes_nothing() {
     let err = cartpole.restore(&acrobot.snapshot()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "cannot restore a Acrobot-v1 snapshot: it was taken from Acrobot-v1, not CartPole-v1"
+        "cannot restore this snapshot of Acrobot-v1: it was taken from Acrobot-v1, not CartPole-v1"
     );
     assert_eq!(cartpole.snapshot(), before);
 
