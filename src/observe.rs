@@ -174,7 +174,10 @@ impl Observer for RunObserver {
 
     fn resumed(&mut self, step: u64) {
         self.session_marked = true;
-        if let Err(e) = self.writer.mark_restart(step as i64) {
+        // TensorBoard drops what earlier files hold from the marked step on; the checkpoint's
+        // own step was logged in full before it was written, and is not redone.
+        let first_redone = if step == 0 { 0 } else { step + 1 };
+        if let Err(e) = self.writer.mark_restart(first_redone as i64) {
             self.error.get_or_insert(e);
         }
         self.bar.set_position(step);

@@ -110,6 +110,22 @@ fn a_run_stopped_twice_and_resumed_equals_the_straight_run() {
     assert!(pieces.join("teacher/resume.safetensors").is_file());
     // The experiment may be given again, as long as it is the run's own.
     succeed(&["run", &experiment, "--resume", p, "--stop-at", "4100"]);
+    // A stop on a step where an episode ends: its points were logged before the checkpoint
+    // and must survive the restart, which is not redone.
+    let ends = &teacher_series(&straight)
+        .into_iter()
+        .find(|(tag, _, _)| tag == "charts/episodic_return")
+        .expect("episode returns")
+        .1;
+    let end = ends
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .find(|&s| s > 4100 && s < 5900)
+        .expect("an episode ends between 4100 and 5900");
+    let end = end.to_string();
+    succeed(&["run", "--resume", p, "--stop-at", &end]);
     succeed(&["run", "--resume", p]);
 
     assert_eq!(comparable_summary(&pieces), comparable_summary(&straight));

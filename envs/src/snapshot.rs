@@ -45,7 +45,10 @@ impl RngState {
         if hex.len() != 64 || !hex.iter().all(lower_hex) {
             return None;
         }
-        if self.word_pos.is_empty() || !self.word_pos.bytes().all(|b| b.is_ascii_digit()) {
+        let canonical_decimal = !self.word_pos.is_empty()
+            && self.word_pos.bytes().all(|b| b.is_ascii_digit())
+            && (self.word_pos == "0" || !self.word_pos.starts_with('0'));
+        if !canonical_decimal {
             return None;
         }
         let mut seed = [0u8; 32];
@@ -223,6 +226,7 @@ mod tests {
             (good.seed.to_uppercase(), good.word_pos.clone()),
             ("+a".repeat(32), good.word_pos.clone()),
             (good.seed.clone(), "+5".into()),
+            (good.seed.clone(), "0008".into()),
             (good.seed.clone(), String::new()),
         ] {
             let odd = RngState {

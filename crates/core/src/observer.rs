@@ -20,7 +20,9 @@ pub trait Observer {
     /// logged before it can be shown now rather than after it.
     fn quiet_ahead(&mut self) {}
     /// Called once when training continues from a checkpoint of `step` instead of starting
-    /// afresh; whatever was logged after that step by the session that wrote it is void.
+    /// afresh: what was logged up to and including `step` stands (a checkpoint is written
+    /// after its step's events), whatever was logged after it is void. `0` means that nothing
+    /// stands: the run starts over.
     fn resumed(&mut self, _step: u64) {}
 }
 

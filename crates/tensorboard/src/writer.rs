@@ -294,7 +294,7 @@ impl SummaryWriter {
         self.write_session_start(0, "started".into())
     }
 
-    /// Marks that this run restarts at `step`, after a resume from a checkpoint of that step.
+    /// Marks that this run restarts at `step`: the first step the resumed session logs again.
     ///
     /// TensorBoard then drops whatever this run's earlier files recorded at `step` or later (a
     /// session that died after its checkpoint logged those, and they are about to be redone),
