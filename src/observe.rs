@@ -102,6 +102,14 @@ impl RunObserver {
         &mut self.writer
     }
 
+    /// Runs `write` on the TensorBoard writer unless an earlier write failed, keeping the
+    /// first error for [`RunObserver::finish`].
+    fn log(&mut self, write: impl FnOnce(&mut SummaryWriter) -> Result<(), TbError>) {
+        if self.error.is_none() {
+            self.error = write(&mut self.writer).err();
+        }
+    }
+
     /// Clears the bar, flushes the file, and returns the first error met while logging.
     pub fn finish(mut self) -> Result<SummaryWriter, TbError> {
         self.bar.finish_and_clear();
@@ -118,31 +126,20 @@ impl Observer for RunObserver {
         if let Some(kept) = KEPT_TAGS.iter().find(|t| **t == tag) {
             self.kept.push((kept, step as f64, value));
         }
-        if self.error.is_none() {
-            // A fresh run marks its start before its first point, so that TensorBoard takes
-            // the start marker of a later resume for a restart and purges what it redoes.
-            if !self.session_marked {
-                self.session_marked = true;
-                if let Err(e) = self.writer.mark_start() {
-                    self.error = Some(e);
-                    return;
-                }
-            }
-            if let Err(e) = self.writer.add_scalar(tag, value, step as i64) {
-                self.error = Some(e);
-            }
+        // A fresh run marks its start before its first point, so that TensorBoard takes the
+        // start marker of a later resume for a restart and purges what it redoes.
+        if !self.session_marked {
+            self.session_marked = true;
+            self.log(SummaryWriter::mark_start);
         }
+        self.log(|w| w.add_scalar(tag, value, step as i64));
     }
 
     fn progress(&mut self, steps: u64) {
         self.bar.set_position(steps);
         // Events logged just before a stretch of training steps that log nothing would
         // otherwise wait for the next event to be flushed (evaluations flush in `quiet_ahead`).
-        if self.error.is_none() {
-            if let Err(e) = self.writer.flush_if_due() {
-                self.error = Some(e);
-            }
-        }
+        self.log(SummaryWriter::flush_if_due);
     }
 
     fn interrupted(&self) -> bool {
@@ -150,19 +147,11 @@ impl Observer for RunObserver {
     }
 
     fn quiet_ahead(&mut self) {
-        if self.error.is_none() {
-            if let Err(e) = self.writer.flush() {
-                self.error = Some(e);
-            }
-        }
+        self.log(SummaryWriter::flush);
     }
 
     fn checkpointing(&mut self, _step: u64) {
-        if self.error.is_none() {
-            if let Err(e) = self.writer.flush() {
-                self.error = Some(e);
-            }
-        }
+        self.log(SummaryWriter::flush);
         if let Some(path) = &self.curves {
             let points: Vec<_> = self.kept.iter().map(|&(t, x, y)| (t, x, y)).collect();
             let json = serde_json::to_string(&points).expect("points always serialise");
@@ -177,9 +166,7 @@ impl Observer for RunObserver {
         // TensorBoard drops what earlier files hold from the marked step on; the checkpoint's
         // own step was logged in full before it was written, and is not redone.
         let first_redone = if step == 0 { 0 } else { step + 1 };
-        if let Err(e) = self.writer.mark_restart(first_redone as i64) {
-            self.error.get_or_insert(e);
-        }
+        self.log(|w| w.mark_restart(first_redone as i64));
         self.bar.set_position(step);
         let Some(path) = &self.curves else { return };
         let saved: Vec<(String, f64, f64)> = match std::fs::read_to_string(path) {
@@ -208,8 +195,7 @@ mod tests {
     #[test]
     fn progress_ticks_flush_events_left_pending_by_a_quiet_loop() {
         let dir = std::env::temp_dir().join(format!("retort-observe-{}", std::process::id()));
-        let mut writer = SummaryWriter::create(&dir).expect("create");
-        writer.set_flush_interval(Duration::from_millis(20));
+        let writer = SummaryWriter::create(&dir).expect("create");
         let path = writer.path().to_path_buf();
         let size = || std::fs::metadata(&path).expect("stat").len();
         let mut observer = RunObserver::new(writer, 10, "test", false);

@@ -131,9 +131,9 @@ impl Integrator {
         self.step_with(state, force, trig::sin_cos(state[2]))
     }
 
-    /// [`Integrator::step`] given `(sin θ, cos θ)` of `state`'s angle, already computed.
-    /// Kept free of `self`'s environment and of branches beyond the integrator's, so that the
-    /// hot loop is plain arithmetic.
+    /// [`Integrator::step`] given `(sin θ, cos θ)` of `state`'s angle, already computed: the
+    /// environment computes them a step ahead. Plain arithmetic and one branch on the
+    /// integrator, so that the hot loop stays short.
     #[inline]
     pub fn step_with(self, state: [f64; 4], force: f64, sin_cos_theta: (f64, f64)) -> [f64; 4] {
         let [x, x_dot, theta, theta_dot] = state;
@@ -345,6 +345,7 @@ impl Env for CartPole {
             None => self.step_after_libm(action, obs),
         }
     }
+
     fn max_episode_steps(&self) -> Option<u32> {
         Some(self.max_episode_steps)
     }

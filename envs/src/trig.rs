@@ -22,12 +22,12 @@
 //! two in about one call in ten) the fast path gives up and libm is called. The margin, in
 //! ulps, is the fast path's own error bound plus how far libm may exceed half an ulp:
 //!
-//! - **sin**: `r = x + (x·x²)·P(x²)`, `P` the Taylor series of `(sin x − x)/x³` to the `x¹³`
-//!   term (the first omitted one is at most 3·10⁻⁵ ulp). About five roundings reach
-//!   `(x·x²)·P`, which is at most `x³/6`, so the fast path is within `1.1·x²` ulp.
-//! - **cos**: `r = 1 − (x²/2 − x⁴·Q(x²))`: rounding `x²` and the bracket each cost at most
-//!   `x²/2` ulp, and `x⁴·Q ≤ x⁴/24` adds almost nothing, so the fast path is within `1.05·x²`
-//!   ulp.
+//! - **sin**: `r = x + (x·x²)·P(x²)`, `P` the Taylor series of `(sin x − x)/x³` to
+//!   the `x¹³` term (the first omitted one is at most 3·10⁻⁵ ulp). About five roundings
+//!   reach `(x·x²)·P`, which is at most `x³/6`, so the fast path is within `1.1·x²` ulp.
+//! - **cos**: `r = 1 − (x²/2 − x⁴·Q(x²))`: rounding `x²` and the bracket each cost at
+//!   most `x²/2` ulp, and `x⁴·Q ≤ x⁴/24` adds almost nothing, so the fast path is within
+//!   `1.05·x²` ulp.
 //!
 //! How far libm may exceed half an ulp is measured, not proven. glibc picks one of several
 //! compiled variants of `sin` and `cos` by the processor's features when a program starts
@@ -62,6 +62,20 @@ const FAST_MIN: f64 = 1.0 / 67_108_864.0; // 2^-26
 const FAST_MAX: f64 = 0.25;
 /// Rounding in computing the thresholds themselves, and room to spare, in ulps.
 const SLACK: f64 = 0.005;
+/// glibc's sine changes method at this angle (see the module docs).
+const SIN_METHOD_SWITCH: f64 = 0.126;
+/// How far glibc's sine may exceed half an ulp from [`SIN_METHOD_SWITCH`] on, in ulps.
+const SIN_LIBM_EXCESS: f64 = 0.048;
+/// Below [`SIN_METHOD_SWITCH`]: glibc's sine may exceed half an ulp by this plus `x²`.
+const SIN_LIBM_EXCESS_SMALL: f64 = 0.003;
+/// How far glibc's cosine may exceed half an ulp, in ulps.
+const COS_LIBM_EXCESS: f64 = 0.013;
+/// Where the margins were measured: glibc on x86-64. Elsewhere libm answers every call.
+const FAST_PATH: bool = cfg!(all(
+    target_os = "linux",
+    target_env = "gnu",
+    target_arch = "x86_64"
+));
 
 /// `(sin x, cos x)` when the fast path decides both, bit-identical to the platform libm's
 /// `sin(x)` and `cos(x)`; `None` when [`sin_cos`] would need to call libm. With glibc it never
@@ -69,11 +83,7 @@ const SLACK: f64 = 0.005;
 /// answer every time).
 #[inline(always)]
 pub fn try_sin_cos(x: f64) -> Option<(f64, f64)> {
-    if cfg!(all(
-        target_os = "linux",
-        target_env = "gnu",
-        target_arch = "x86_64"
-    )) {
+    if FAST_PATH {
         match fast_sin_cos(x) {
             (Some(sin), Some(cos)) => Some((sin, cos)),
             _ => None,
@@ -86,11 +96,7 @@ pub fn try_sin_cos(x: f64) -> Option<(f64, f64)> {
 /// `(sin x, cos x)`, bit-identical to the platform libm's `sin(x)` and `cos(x)`.
 #[inline(always)]
 pub fn sin_cos(x: f64) -> (f64, f64) {
-    if cfg!(all(
-        target_os = "linux",
-        target_env = "gnu",
-        target_arch = "x86_64"
-    )) {
+    if FAST_PATH {
         match fast_sin_cos(x) {
             (Some(sin), Some(cos)) => (sin, cos),
             (sin, cos) => (
@@ -128,7 +134,8 @@ const SIN_P: [f64; 6] = [
     -1.0 / 39_916_800.0,
     1.0 / 6_227_020_800.0,
 ];
-/// Taylor coefficients of `(cos x − 1 + x²/2)/x⁴` in powers of `x²`: `1/4!, −1/6!, …, −1/14!`.
+/// Taylor coefficients of `(cos x − 1 + x²/2)/x⁴` in powers of `x²`:
+/// `1/4!, −1/6!, …, −1/14!`.
 const COS_Q: [f64; 6] = [
     1.0 / 24.0,
     -1.0 / 720.0,
@@ -160,15 +167,19 @@ fn fast_sin_cos(x: f64) -> (Option<f64>, Option<f64>) {
     // Exact, as |x| ≥ |sin_tail|.
     let sin_err = sin_tail - (sin - x);
     // Own error 1.1·x², and libm's excess (see the module docs).
-    let libm_excess = if a < 0.126 { y + 0.003 } else { 0.048 };
+    let libm_excess = if a < SIN_METHOD_SWITCH {
+        y + SIN_LIBM_EXCESS_SMALL
+    } else {
+        SIN_LIBM_EXCESS
+    };
     let sin_margin = 1.1 * y + libm_excess + SLACK;
 
     let cos_tail = 0.5 * y - (y * y) * q;
     let cos = 1.0 - cos_tail;
     // Exact, as 1 ≥ cos_tail and 1 − cos is exact.
     let cos_err = (1.0 - cos) - cos_tail;
-    // Own error 1.05·x², libm's excess 0.013.
-    let cos_margin = 1.05 * y + (0.013 + SLACK);
+    // Own error 1.05·x², and libm's excess.
+    let cos_margin = 1.05 * y + (COS_LIBM_EXCESS + SLACK);
     // cos x ≥ 0.968 here, where doubles are 2^-53 apart; the two doubles just below one, and
     // one itself, are left to libm, as next to a power of two.
     const COS_ULP: f64 = f64::EPSILON / 2.0;
@@ -267,11 +278,7 @@ mod tests {
         // processor's features; its tunables can hide FMA, AVX2 and FMA4, so that the AVX
         // variant of older processors is checked here as well (SSE2 where there is no AVX).
         // The test reruns the ten-million-angle test in a child process that sees it.
-        if !cfg!(all(
-            target_os = "linux",
-            target_env = "gnu",
-            target_arch = "x86_64"
-        )) {
+        if !FAST_PATH {
             return;
         }
         if std::env::var_os("RETORT_TRIG_CHILD").is_some() {

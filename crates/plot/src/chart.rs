@@ -186,15 +186,21 @@ impl Chart {
         self
     }
 
+    /// [`Chart::y_bounds`] if they are an interval (`lo < hi`) holding `low..=high`, else no
+    /// bounds at all: data outside them are shown as they are.
+    fn bounds_holding(&self, low: f64, high: f64) -> (f64, f64) {
+        match self.y_bounds {
+            Some((lo, hi)) if lo < hi && lo <= low && high <= hi => (lo, hi),
+            _ => (f64::NEG_INFINITY, f64::INFINITY),
+        }
+    }
+
     /// The ends of the error bar `y ± e`, each cut at [`Chart::y_bounds`], with whether it
     /// was cut: `((low, cut), (high, cut))`.
     /// Bounds that are not an interval (`lo >= hi`, or NaN) cut nothing, and neither do they
     /// cut the bar of a point outside them, which would leave the bar apart from its point.
     fn bar_ends(&self, y: f64, e: f64) -> ((f64, bool), (f64, bool)) {
-        let (lo, hi) = match self.y_bounds {
-            Some((lo, hi)) if lo < hi && (lo..=hi).contains(&y) => (lo, hi),
-            _ => (f64::NEG_INFINITY, f64::INFINITY),
-        };
+        let (lo, hi) = self.bounds_holding(y, y);
         let cut = |v: f64| (v.clamp(lo, hi), v < lo || v > hi);
         (cut(y - e), cut(y + e))
     }
@@ -271,10 +277,7 @@ impl Chart {
         let room = (hi - lo) * band as f64 / free as f64;
         // Room past a bound the data cannot pass (100 %) would show impossible values: below
         // the data, then, if the lower bound allows, or nowhere.
-        let (bound_lo, bound_hi) = match self.y_bounds {
-            Some((l, h)) if l < h && l <= lo && hi <= h => (l, h),
-            _ => (f64::NEG_INFINITY, f64::INFINITY),
-        };
+        let (bound_lo, bound_hi) = self.bounds_holding(lo, hi);
         if hi + room <= bound_hi {
             self.layout_for(x_data, Some((lo, hi + room)))
         } else if lo - room >= bound_lo {
